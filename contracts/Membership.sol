@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {ERC721Votes} from "@openzeppelin/contracts/token/ERC721/extensions/ERC721Votes.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+
+/// @title Membership of a commons: one member, one non-transferable token, one vote.
+/// @notice The owner (the commons' timelock, so: a passed proposal) admits and removes members;
+/// a member may resign at any time. A new member votes from the moment of admission, because
+/// the contract delegates their vote to themselves. Votes are checkpointed by timestamp (ERC-6372).
+contract Membership is ERC721, ERC721Votes, Ownable {
+    /// @notice The account already holds a membership; an address holds at most one.
+    error MembershipAlreadyMember(address account);
+    /// @notice The account holds no membership.
+    error MembershipNotMember(address account);
+    /// @notice Memberships cannot be transferred, only admitted, removed or resigned.
+    error MembershipNotTransferable(uint256 tokenId);
+    /// @notice A vote can only be delegated to a member (or back to oneself).
+    error MembershipDelegateNotMember(address delegatee);
+    /// @notice A handle must be 1 to 64 bytes long.
+    error MembershipInvalidHandle(string handle);
+    /// @notice The lists of founding members and their handles differ in length.
+    error MembershipFoundersMismatch(uint256 members, uint256 handles);
+
+    /// @notice `member` was admitted with token `tokenId` under `handle`.
+    event MemberAdmitted(address indexed member, uint256 indexed tokenId, string handle);
+    /// @notice `member` (token `tokenId`, `handle`) was removed by the commons.
+    event MemberRemoved(address indexed member, uint256 indexed tokenId, string handle);
+    /// @notice `member` (token `tokenId`, `handle`) resigned.
+    event MemberResigned(address indexed member, uint256 indexed tokenId, string handle);
+
+    uint256 private _nextTokenId = 1;
+    mapping(address account => uint256) private _tokenOf;
+    mapping(uint256 tokenId => string) private _handles;
+
+    /// @param name_ The commons' name, also the token name.
+    /// @param owner_ Who admits and removes members: the commons' timelock.
+    /// @param founders Founding members, admitted at deployment.
+    /// @param handles Their handles, in the same order.
+    constructor(
+        string memory name_,
+        address owner_,
+        address[] memory founders,
+        string[] memory handles
+    ) ERC721(name_, "MEMBER") EIP712(name_, "1") Ownable(owner_) {
+        if (founders.length != handles.length) revert MembershipFoundersMismatch(founders.length, handles.length);
+        for (uint256 i = 0; i < founders.length; i++) {
+            _admit(founders[i], handles[i]);
+        }
+    }
+
+    /// @notice Admits `account` as a member under `handle`; their vote is active at once.
+    function admit(address account, string calldata handle) external onlyOwner {
+        _admit(account, handle);
+    }
+
+    /// @notice Removes `account` from the commons; their token is burned and their vote ends.
+    function remove(address account) external onlyOwner {
+        (uint256 tokenId, string memory handle) = _burnMembership(account);
+        emit MemberRemoved(account, tokenId, handle);
+    }
+
+    /// @notice Ends the caller's own membership. Anyone may leave at any time.
+    function resign() external {
+        (uint256 tokenId, string memory handle) = _burnMembership(_msgSender());
+        emit MemberResigned(_msgSender(), tokenId, handle);
+    }
+
+    /// @notice Whether `account` is a member now.
+    function isMember(address account) public view returns (bool) {
+        return _tokenOf[account] != 0;
+    }
+
+    /// @notice The membership token of `account`, or 0 for a non-member.
+    function tokenOf(address account) external view returns (uint256) {
+        return _tokenOf[account];
+    }
+
+    /// @notice The handle a member was admitted under.
+    function handleOf(address account) external view returns (string memory) {
+        uint256 tokenId = _tokenOf[account];
+        if (tokenId == 0) revert MembershipNotMember(account);
+        return _handles[tokenId];
+    }
+
+    /// @notice The number of members now.
+    function memberCount() external view returns (uint256) {
+        return _getTotalSupply();
+    }
+
+    /// @notice ERC-6372: votes are checkpointed by block timestamp.
+    function clock() public view override returns (uint48) {
+        return uint48(block.timestamp);
+    }
+
+    /// @notice ERC-6372 clock description.
+    // solhint-disable-next-line func-name-mixedcase
+    function CLOCK_MODE() public pure override returns (string memory) {
+        return "mode=timestamp";
+    }
+
+    function _admit(address account, string memory handle) private {
+        if (bytes(handle).length == 0 || bytes(handle).length > 64) revert MembershipInvalidHandle(handle);
+        if (_tokenOf[account] != 0) revert MembershipAlreadyMember(account);
+        uint256 tokenId = _nextTokenId++;
+        _tokenOf[account] = tokenId;
+        _handles[tokenId] = handle;
+        _mint(account, tokenId);
+        // One member, one vote, active from the start: nobody has to "activate" voting power.
+        _delegate(account, account);
+        emit MemberAdmitted(account, tokenId, handle);
+    }
+
+    function _burnMembership(address account) private returns (uint256 tokenId, string memory handle) {
+        tokenId = _tokenOf[account];
+        if (tokenId == 0) revert MembershipNotMember(account);
+        handle = _handles[tokenId];
+        delete _tokenOf[account];
+        _burn(tokenId);
+    }
+
+    /// @dev Delegation only to members (or oneself), so a vote never leaves the commons.
+    function _delegate(address account, address delegatee) internal override {
+        if (delegatee != account && !isMember(delegatee)) revert MembershipDelegateNotMember(delegatee);
+        super._delegate(account, delegatee);
+    }
+
+    /// @dev Mint and burn only: a membership is personal.
+    function _update(address to, uint256 tokenId, address auth) internal override(ERC721, ERC721Votes) returns (address) {
+        address from = _ownerOf(tokenId);
+        if (from != address(0) && to != address(0)) revert MembershipNotTransferable(tokenId);
+        return super._update(to, tokenId, auth);
+    }
+
+    function _increaseBalance(address account, uint128 value) internal override(ERC721, ERC721Votes) {
+        super._increaseBalance(account, value);
+    }
+}

@@ -1,0 +1,1 @@
+"""Commons Ledger's domain library: it knows the chain (compile, deploy, act, index, audit), not HTTP."""

@@ -1,0 +1,145 @@
+"""Connecting to a node, signing, simulating and sending transactions; reverts become `Reverted`."""
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import requests
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, Web3RPCError
+
+from governance.errors import ConfigurationError, Reverted, RetryableError
+from governance.reverts import decode_revert, sentence
+
+GAS_HEADROOM = 1.2
+
+
+def connect(rpc_url: str, timeout: float = 30.0) -> Web3:
+    """A Web3 connected to `rpc_url`; raises RetryableError if the node does not answer."""
+    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+    try:
+        w3.eth.chain_id
+    except (requests.RequestException, OSError) as exc:
+        raise RetryableError(f"No chain node answers at {rpc_url} (start one with `commons node start`).") from exc
+    return w3
+
+
+class Signer(Protocol):
+    """Who sends a transaction: a local key, or an account the node itself unlocks (anvil's dev accounts)."""
+
+    address: str
+
+    def send(self, w3: Web3, tx: dict) -> HexBytes: ...
+
+
+@dataclass
+class KeySigner:
+    """Signs locally with a key from a keystore or the environment; the key never leaves the process."""
+
+    account: LocalAccount
+
+    @property
+    def address(self) -> str:
+        return self.account.address
+
+    def send(self, w3: Web3, tx: dict) -> HexBytes:
+        signed = self.account.sign_transaction(tx)
+        return w3.eth.send_raw_transaction(signed.raw_transaction)
+
+    def __repr__(self) -> str:  # never print the key
+        return f"KeySigner({self.address})"
+
+
+@dataclass
+class NodeSigner:
+    """An account unlocked by a development node (anvil): the node signs, no key is held here."""
+
+    address: str
+
+    def send(self, w3: Web3, tx: dict) -> HexBytes:
+        return w3.eth.send_transaction(tx)
+
+
+def load_key_signer(keystore: str | None, password: str | None, private_key: str | None) -> KeySigner:
+    """A signer from an encrypted keystore file (with its password) or a private key.
+
+    Raises ConfigurationError when neither is available or the keystore cannot be decrypted.
+    """
+    if keystore:
+        try:
+            with open(keystore) as handle:
+                encrypted = handle.read()
+        except OSError as exc:
+            raise ConfigurationError(f"Cannot read the keystore {keystore}: {exc.strerror}.") from exc
+        if password is None:
+            raise ConfigurationError("The keystore needs a password (COMMONS_KEYSTORE_PASSWORD or the prompt).")
+        try:
+            return KeySigner(Account.from_key(Account.decrypt(encrypted, password)))
+        except ValueError as exc:
+            raise ConfigurationError(f"Cannot decrypt the keystore {keystore}: wrong password or damaged file.") from exc
+    if private_key:
+        try:
+            return KeySigner(Account.from_key(private_key))
+        except (ValueError, TypeError) as exc:
+            raise ConfigurationError("COMMONS_PRIVATE_KEY does not hold a valid private key.") from exc
+    raise ConfigurationError("No signing key: set COMMONS_KEYSTORE (and its password) or COMMONS_PRIVATE_KEY.")
+
+
+def revert_from(exc: Exception) -> Reverted:
+    """A `Reverted` with a sentence from a web3 call error; re-raises what is not a revert."""
+    data = getattr(exc, "data", None)
+    if isinstance(data, dict):
+        data = data.get("data")
+    if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
+        name, args = decode_revert(bytes.fromhex(data[2:]))
+        return Reverted(sentence(name, args), name, args)
+    message = str(getattr(exc, "message", None) or exc)
+    return Reverted(f"the chain refused: {message}")
+
+
+def simulate(w3: Web3, tx: dict, block: Any = "latest") -> bytes:
+    """Run `tx` as an eth_call; returns its output or raises `Reverted` with the decoded reason."""
+    call = {k: v for k, v in tx.items() if k in ("from", "to", "data", "value", "gas")}
+    try:
+        return bytes(w3.eth.call(call, block))
+    except (ContractCustomError, ContractLogicError) as exc:
+        raise revert_from(exc) from None
+    except Web3RPCError as exc:
+        raise revert_from(exc) from None
+
+
+def transact(w3: Web3, signer: Signer, to: str | None, data: bytes | str, value: int = 0, nonce: int | None = None) -> dict:
+    """Simulate, then sign and send one transaction and wait for its receipt.
+
+    Returns the receipt. Raises `Reverted` (in words) if the simulation or the mined transaction
+    fails, RetryableError if the node stops answering.
+    """
+    tx: dict = {"from": signer.address, "data": HexBytes(data), "value": value}
+    if to is not None:
+        tx["to"] = to
+    simulate(w3, tx)
+    try:
+        tx["gas"] = int(w3.eth.estimate_gas(tx) * GAS_HEADROOM)
+        tx["nonce"] = w3.eth.get_transaction_count(signer.address, "pending") if nonce is None else nonce
+        tx["chainId"] = w3.eth.chain_id
+        tx.update(fee_fields(w3))
+        tx_hash = signer.send(w3, tx)
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120, poll_latency=0.05)
+    except (ContractCustomError, ContractLogicError) as exc:
+        raise revert_from(exc) from None
+    except (requests.RequestException, TimeExhausted) as exc:
+        raise RetryableError(f"The node did not confirm the transaction in time: {exc}") from exc
+    if receipt["status"] != 1:
+        # Re-run at the mined block's parent to learn why it failed.
+        simulate(w3, tx, receipt["blockNumber"] - 1)
+        raise Reverted(f"transaction {receipt['transactionHash'].hex()} failed on-chain")
+    return dict(receipt)
+
+
+def fee_fields(w3: Web3) -> dict:
+    """EIP-1559 fees with room for the base fee to double."""
+    base = w3.eth.get_block("latest").get("baseFeePerGas", 0)
+    tip = w3.to_wei(1, "gwei")
+    return {"maxFeePerGas": 2 * base + tip, "maxPriorityFeePerGas": tip}

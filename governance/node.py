@@ -1,0 +1,152 @@
+"""The local chain: an anvil process (npm `@foundry-rs/anvil`) with its state kept in a file.
+
+Like ape-foundry's provider: start, wait until it answers, say where it listens, stop. Stopping
+sends SIGTERM, on which anvil dumps its state; it also dumps every few seconds, so even a killed
+node loses at most that much.
+"""
+
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+from governance.config import get_settings
+from governance.errors import NodeError
+
+STATE_DUMP_SECONDS = 5
+
+
+def anvil_binary() -> Path:
+    """The anvil executable: one on PATH, else the platform binary shipped by the npm package."""
+    on_path = shutil.which("anvil")
+    if on_path:
+        return Path(on_path)
+    arch = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine(), platform.machine())
+    shipped = get_settings().node_modules / "@foundry-rs" / f"anvil-{platform.system().lower()}-{arch}" / "bin" / "anvil"
+    if shipped.is_file():
+        return shipped
+    raise NodeError("anvil is not installed: run `npm ci` (package @foundry-rs/anvil).")
+
+
+def rpc_answers(url: str, timeout: float = 1.0) -> bool:
+    """Whether a JSON-RPC node answers `eth_chainId` at `url`."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return "result" in json.loads(response.read())
+    except (OSError, ValueError):
+        return False
+
+
+class LocalNode:
+    """An anvil node listening on 127.0.0.1:`port`, its chain state in `state_file` (None: in memory)."""
+
+    def __init__(self, port: int, state_file: Path | None, block_time: float | None = None, log_file: Path | None = None):
+        self.port = port
+        self.state_file = state_file
+        self.block_time = block_time
+        self.log_file = log_file
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        command = [str(anvil_binary()), "--host", "127.0.0.1", "--port", str(self.port), "--chain-id", "31337"]
+        if self.state_file is not None:
+            self.state_file.parent.mkdir(parents=True, exist_ok=True)
+            command += ["--state", str(self.state_file), "--state-interval", str(STATE_DUMP_SECONDS)]
+        if self.block_time:
+            command += ["--block-time", str(self.block_time)]
+        return command
+
+    def start(self, timeout: float = 20.0) -> str:
+        """Start anvil in its own process group and return its URL once it answers.
+
+        Raises NodeError if the port is taken or anvil does not answer within `timeout` seconds.
+        """
+        if rpc_answers(self.url):
+            raise NodeError(f"Something already answers on {self.url}; stop it or choose another port.")
+        log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
+        self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise NodeError(f"anvil exited with code {self.process.returncode}; see {self.log_file or 'its output'}.")
+            if rpc_answers(self.url):
+                return self.url
+            time.sleep(0.05)
+        self.stop()
+        raise NodeError(f"anvil did not answer on {self.url} within {timeout:.0f} s.")
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Stop anvil; it writes its state file on the way out."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+# The background node that `commons node start/stop` manages, tracked by a pid file.
+
+def _pid_file() -> Path:
+    return get_settings().state_dir / "anvil.pid"
+
+
+def default_state_file() -> Path:
+    return get_settings().state_dir / "anvil-state.json"
+
+
+def start_background_node(port: int, block_time: float | None = None) -> tuple[str, int]:
+    """Start the project's local node in the background; returns (url, pid)."""
+    settings = get_settings()
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    node = LocalNode(port, default_state_file(), block_time, settings.state_dir / "anvil.log")
+    url = node.start()
+    assert node.process is not None
+    _pid_file().write_text(json.dumps({"pid": node.process.pid, "url": url}))
+    return url, node.process.pid
+
+
+def background_node() -> dict | None:
+    """{pid, url} of the running background node, or None."""
+    path = _pid_file()
+    if not path.is_file():
+        return None
+    info = json.loads(path.read_text())
+    try:
+        os.kill(info["pid"], 0)
+    except ProcessLookupError:
+        path.unlink()
+        return None
+    return info
+
+
+def stop_background_node(timeout: float = 20.0) -> bool:
+    """Stop the background node (it saves its state first); False if none was running."""
+    info = background_node()
+    if info is None:
+        return False
+    os.kill(info["pid"], signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(info["pid"], 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(info["pid"], signal.SIGKILL)
+    _pid_file().unlink(missing_ok=True)
+    return True

@@ -1,0 +1,62 @@
+"""Shared fixtures: anvil once per session, a commons deployed once per module, and an
+evm_snapshot / evm_revert around each test that uses the commons."""
+
+import pytest
+
+from governance.chain import NodeSigner, connect
+from governance.client import Commons
+from governance.deploy import deploy_commons
+from governance.node import LocalNode
+from tests.helpers import FOUNDER_COUNT, SETTINGS, TREASURY_WEI, free_port, fund, test_key_signer
+
+
+@pytest.fixture(scope="session")
+def anvil_url():
+    node = LocalNode(free_port(), None)
+    url = node.start()
+    yield url
+    node.stop()
+
+
+@pytest.fixture(scope="session")
+def w3(anvil_url):
+    return connect(anvil_url)
+
+
+@pytest.fixture(scope="session")
+def deployer(w3):
+    return NodeSigner(w3.eth.accounts[0])
+
+
+@pytest.fixture(scope="session")
+def founders(w3):
+    """Founding members with their own keys; the first two are stewards."""
+    signers = [test_key_signer(f"founder-{i}") for i in range(FOUNDER_COUNT)]
+    for signer in signers:
+        fund(w3, signer.address)
+    return signers
+
+
+@pytest.fixture(scope="module")
+def deployed(w3, deployer, founders):
+    manifest = deploy_commons(
+        w3, deployer, "Test Garden",
+        [(f.address, f"founder{i}") for i, f in enumerate(founders)],
+        [founders[0].address, founders[1].address],
+        SETTINGS,
+    )
+    fund(w3, manifest.timelock, TREASURY_WEI)
+    return manifest
+
+
+@pytest.fixture
+def commons(w3, deployed):
+    """The module's commons, with the chain rolled back after the test."""
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+    yield Commons(w3, deployed)
+    w3.provider.make_request("evm_revert", [snapshot])
+
+
+@pytest.fixture
+def stewards(founders):
+    return founders[:2]

@@ -1,0 +1,86 @@
+"""Test helpers: members with keys, moving anvil's clock, and carrying a proposal through its life
+(as OpenZeppelin's GovernorHelper does)."""
+
+import socket
+
+from eth_account import Account
+from eth_utils import keccak
+from web3 import Web3
+
+from governance import actions as act
+from governance.chain import KeySigner, NodeSigner
+from governance.client import Commons
+from governance.manifest import CommonsSettings
+
+SETTINGS = CommonsSettings(voting_delay=60, voting_period=3600, quorum_percent=30, late_quorum_extension=600, timelock_delay=300)
+FOUNDER_COUNT = 6
+TREASURY_WEI = 100 * 10**18
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_key_signer(label: str) -> KeySigner:
+    """A throwaway key derived from a label: for tests only, never for real funds."""
+    return KeySigner(Account.from_key(keccak(text=f"commons-ledger-test:{label}")))
+
+
+def fund(w3: Web3, address: str, wei: int = 10**20) -> None:
+    w3.provider.make_request("anvil_setBalance", [address, hex(wei)])
+
+
+def advance(w3: Web3, seconds: int) -> None:
+    """Move anvil's clock forward and mine a block."""
+    w3.provider.make_request("evm_increaseTime", [seconds])
+    w3.provider.make_request("evm_mine", [])
+
+
+def now(w3: Web3) -> int:
+    return w3.eth.get_block("latest")["timestamp"]
+
+
+def advance_to(w3: Web3, timestamp: int) -> None:
+    """Mine a block with a timestamp just after `timestamp`."""
+    current = now(w3)
+    if current <= timestamp:
+        advance(w3, timestamp - current + 1)
+
+
+def propose(commons: Commons, steward, proposal_actions: list, title: str = "A proposal", body: str = "") -> int:
+    description = f"# {title}\n\n{body or 'Details.'}"
+    commons.submit(commons.plan_propose(proposal_actions, description), steward)
+    return commons.proposal_id_of(proposal_actions, description)
+
+
+def vote(commons: Commons, voter, proposal_id: int, support: str = "for", reason: str = "") -> dict:
+    from governance.ballots import parse_support
+
+    return commons.submit(commons.plan_vote(proposal_id, parse_support(support), reason), voter)
+
+
+def to_voting(commons: Commons, proposal_id: int) -> None:
+    advance_to(commons.w3, commons.governor.functions.proposalSnapshot(proposal_id).call())
+
+
+def to_deadline_passed(commons: Commons, proposal_id: int) -> None:
+    advance_to(commons.w3, commons.governor.functions.proposalDeadline(proposal_id).call())
+
+
+def pass_proposal(commons: Commons, steward, members: list, proposal_actions: list, title: str = "A proposal") -> int:
+    """Propose, have every given member vote For, queue, wait the timelock, execute. Returns the id."""
+    pid = propose(commons, steward, proposal_actions, title)
+    to_voting(commons, pid)
+    for member in members:
+        vote(commons, member, pid, "for")
+    to_deadline_passed(commons, pid)
+    anyone = NodeSigner(commons.w3.eth.accounts[9])
+    commons.submit(commons.plan_lifecycle("queue", pid), anyone)
+    advance_to(commons.w3, commons.governor.functions.proposalEta(pid).call())
+    commons.submit(commons.plan_lifecycle("execute", pid), anyone)
+    return pid
+
+
+__all__ = ["act", "SETTINGS", "FOUNDER_COUNT"]
