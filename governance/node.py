@@ -47,8 +47,16 @@ def rpc_answers(url: str, timeout: float = 1.0) -> bool:
 class LocalNode:
     """An anvil node listening on 127.0.0.1:`port`, its chain state in `state_file` (None: in memory)."""
 
-    def __init__(self, port: int, state_file: Path | None, block_time: float | None = None, log_file: Path | None = None):
+    def __init__(
+        self,
+        port: int,
+        state_file: Path | None,
+        block_time: float | None = None,
+        log_file: Path | None = None,
+        extra_args: tuple[str, ...] = (),
+    ):
         self.port = port
+        self.extra_args = extra_args
         self.state_file = state_file
         self.block_time = block_time
         self.log_file = log_file
@@ -65,7 +73,7 @@ class LocalNode:
             command += ["--state", str(self.state_file), "--state-interval", str(STATE_DUMP_SECONDS)]
         if self.block_time:
             command += ["--block-time", str(self.block_time)]
-        return command
+        return command + list(self.extra_args)
 
     def start(self, timeout: float = 20.0) -> str:
         """Start anvil in its own process group and return its URL once it answers.
