@@ -3,28 +3,28 @@ pragma solidity ^0.8.24;
 
 import {Governor} from "@openzeppelin/contracts/governance/Governor.sol";
 import {GovernorSettings} from "@openzeppelin/contracts/governance/extensions/GovernorSettings.sol";
-import {GovernorCountingSimple} from "@openzeppelin/contracts/governance/extensions/GovernorCountingSimple.sol";
 import {GovernorVotes} from "@openzeppelin/contracts/governance/extensions/GovernorVotes.sol";
 import {GovernorVotesQuorumFraction} from "@openzeppelin/contracts/governance/extensions/GovernorVotesQuorumFraction.sol";
 import {GovernorTimelockControl} from "@openzeppelin/contracts/governance/extensions/GovernorTimelockControl.sol";
-import {GovernorPreventLateQuorum} from "@openzeppelin/contracts/governance/extensions/GovernorPreventLateQuorum.sol";
+import {GovernorCompactTally} from "./GovernorCompactTally.sol";
 import {GovernorStorage} from "@openzeppelin/contracts/governance/extensions/GovernorStorage.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
 import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
+import {Membership} from "./Membership.sol";
 
 /// @title The commons' Governor: OpenZeppelin extensions composed, plus the steward rule.
-/// @notice Members vote (one member, one vote, from `Membership`); only stewards, appointed and
+/// @notice Counting and late-quorum protection are `GovernorCompactTally` (OpenZeppelin semantics, one slot
+/// per proposal). Members vote (one member, one vote, from `Membership`); only stewards, appointed and
 /// recalled by the members, may propose. Passed proposals run through the timelock, which holds
 /// the treasury. `multicall` lets a relayer submit many signed ballots in one transaction.
 contract CommonsGovernor is
     Governor,
     GovernorSettings,
-    GovernorCountingSimple,
+    GovernorCompactTally,
     GovernorVotes,
     GovernorVotesQuorumFraction,
     GovernorTimelockControl,
-    GovernorPreventLateQuorum,
     GovernorStorage,
     Multicall
 {
@@ -70,7 +70,7 @@ contract CommonsGovernor is
         GovernorVotes(membership)
         GovernorVotesQuorumFraction(settings.quorumPercent)
         GovernorTimelockControl(timelock)
-        GovernorPreventLateQuorum(settings.lateQuorumExtension)
+        GovernorCompactTally(settings.lateQuorumExtension)
     {
         for (uint256 i = 0; i < stewards.length; i++) {
             _appoint(stewards[i]);
@@ -112,7 +112,7 @@ contract CommonsGovernor is
         return super.state(proposalId);
     }
 
-    function proposalDeadline(uint256 proposalId) public view override(Governor, GovernorPreventLateQuorum) returns (uint256) {
+    function proposalDeadline(uint256 proposalId) public view override(Governor, GovernorCompactTally) returns (uint256) {
         return super.proposalDeadline(proposalId);
     }
 
@@ -138,6 +138,11 @@ contract CommonsGovernor is
         return super._propose(targets, values, calldatas, description, proposer);
     }
 
+    /// @dev Voters are numbered by their lifelong member number, so "who voted" packs 256 members per slot.
+    function _voterNumber(address account) internal view override returns (uint256) {
+        return Membership(address(token())).memberNumberOf(account);
+    }
+
     /// @dev A vote of weight 0 would still mark the account as having voted; refuse it instead.
     function _countVote(
         uint256 proposalId,
@@ -145,13 +150,10 @@ contract CommonsGovernor is
         uint8 support,
         uint256 totalWeight,
         bytes memory params
-    ) internal override(Governor, GovernorCountingSimple) returns (uint256) {
+    ) internal override(Governor, GovernorCompactTally) returns (uint256) {
+        // Weight comes only from membership, so a voter with weight always has a member number.
         if (totalWeight == 0) revert CommonsNoVotingPower(account, proposalSnapshot(proposalId));
         return super._countVote(proposalId, account, support, totalWeight, params);
-    }
-
-    function _tallyUpdated(uint256 proposalId) internal override(Governor, GovernorPreventLateQuorum) {
-        super._tallyUpdated(proposalId);
     }
 
     function _queueOperations(

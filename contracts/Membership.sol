@@ -31,8 +31,9 @@ contract Membership is ERC721, ERC721Votes, Ownable {
     /// @notice `member` (token `tokenId`, `handle`) resigned.
     event MemberResigned(address indexed member, uint256 indexed tokenId, string handle);
 
-    uint256 private _nextTokenId = 1;
-    mapping(address account => uint256) private _tokenOf;
+    uint256 private _lastMemberNumber;
+    // An address keeps its member number for life; its token id is that number, re-minted on readmission.
+    mapping(address account => uint256) private _memberNumber;
     mapping(uint256 tokenId => string) private _handles;
 
     /// @param name_ The commons' name, also the token name.
@@ -70,19 +71,24 @@ contract Membership is ERC721, ERC721Votes, Ownable {
 
     /// @notice Whether `account` is a member now.
     function isMember(address account) public view returns (bool) {
-        return _tokenOf[account] != 0;
+        uint256 number = _memberNumber[account];
+        return number != 0 && _ownerOf(number) == account;
     }
 
     /// @notice The membership token of `account`, or 0 for a non-member.
     function tokenOf(address account) external view returns (uint256) {
-        return _tokenOf[account];
+        return isMember(account) ? _memberNumber[account] : 0;
+    }
+
+    /// @notice The number `account` got at its first admission, kept after it leaves; 0 if never a member.
+    function memberNumberOf(address account) external view returns (uint256) {
+        return _memberNumber[account];
     }
 
     /// @notice The handle a member was admitted under.
     function handleOf(address account) external view returns (string memory) {
-        uint256 tokenId = _tokenOf[account];
-        if (tokenId == 0) revert MembershipNotMember(account);
-        return _handles[tokenId];
+        if (!isMember(account)) revert MembershipNotMember(account);
+        return _handles[_memberNumber[account]];
     }
 
     /// @notice The number of members now.
@@ -103,9 +109,12 @@ contract Membership is ERC721, ERC721Votes, Ownable {
 
     function _admit(address account, string memory handle) private {
         if (bytes(handle).length == 0 || bytes(handle).length > 64) revert MembershipInvalidHandle(handle);
-        if (_tokenOf[account] != 0) revert MembershipAlreadyMember(account);
-        uint256 tokenId = _nextTokenId++;
-        _tokenOf[account] = tokenId;
+        if (isMember(account)) revert MembershipAlreadyMember(account);
+        uint256 tokenId = _memberNumber[account];
+        if (tokenId == 0) {
+            tokenId = ++_lastMemberNumber;
+            _memberNumber[account] = tokenId;
+        }
         _handles[tokenId] = handle;
         _mint(account, tokenId);
         // One member, one vote, active from the start: nobody has to "activate" voting power.
@@ -114,10 +123,9 @@ contract Membership is ERC721, ERC721Votes, Ownable {
     }
 
     function _burnMembership(address account) private returns (uint256 tokenId, string memory handle) {
-        tokenId = _tokenOf[account];
-        if (tokenId == 0) revert MembershipNotMember(account);
+        if (!isMember(account)) revert MembershipNotMember(account);
+        tokenId = _memberNumber[account];
         handle = _handles[tokenId];
-        delete _tokenOf[account];
         _burn(tokenId);
     }
 

@@ -121,7 +121,7 @@ def transact(w3: Web3, signer: Signer, to: str | None, data: bytes | str, value:
         tx["to"] = to
     simulate(w3, tx)
     try:
-        tx["gas"] = int(w3.eth.estimate_gas(tx) * GAS_HEADROOM)
+        tx["gas"] = int(w3.eth.estimate_gas(tx, "pending") * GAS_HEADROOM)
         tx["nonce"] = w3.eth.get_transaction_count(signer.address, "pending") if nonce is None else nonce
         tx["chainId"] = w3.eth.chain_id
         tx.update(fee_fields(w3))
@@ -134,7 +134,8 @@ def transact(w3: Web3, signer: Signer, to: str | None, data: bytes | str, value:
     if receipt["status"] != 1:
         # Re-run at the mined block's parent to learn why it failed.
         simulate(w3, tx, receipt["blockNumber"] - 1)
-        raise Reverted(f"transaction {receipt['transactionHash'].hex()} failed on-chain")
+        raise Reverted(f"transaction {receipt['transactionHash'].to_0x_hex()} failed on-chain "
+                       f"(gas used {receipt['gasUsed']:,} of {tx['gas']:,})")
     return dict(receipt)
 
 

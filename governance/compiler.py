@@ -77,9 +77,10 @@ def _normalise(unit: str) -> str:
     return "/".join(parts)
 
 
-def standard_input() -> dict:
-    """The complete standard JSON input: contracts/*.sol and everything they import."""
-    pending = [f"contracts/{p.name}" for p in sorted(CONTRACTS_DIR.glob("*.sol"))]
+def standard_input(contracts_dir: Path = CONTRACTS_DIR) -> dict:
+    """The complete standard JSON input: `contracts_dir`/*.sol and everything they import."""
+    relative = contracts_dir.resolve().relative_to(PROJECT_ROOT).as_posix()
+    pending = [f"{relative}/{p.name}" for p in sorted(contracts_dir.glob("*.sol"))]
     sources: dict[str, dict] = {}
     while pending:
         unit = pending.pop()
@@ -91,19 +92,19 @@ def standard_input() -> dict:
     return {"language": "Solidity", "sources": dict(sorted(sources.items())), "settings": COMPILER_SETTINGS}
 
 
-def compile_contracts(force: bool = False) -> dict[str, Artifact]:
-    """Compile (or reuse the cached build) and return artifacts by contract name.
+def compile_contracts(force: bool = False, contracts_dir: Path = CONTRACTS_DIR, build_dir: Path | None = None) -> dict[str, Artifact]:
+    """Compile `contracts_dir` (or reuse the cached build) and return artifacts by contract name.
 
     Raises CompileError with the compiler's messages when the sources do not compile.
     """
-    build_dir = get_settings().build_dir
+    build_dir = build_dir or get_settings().build_dir
     binary = solc_binary()
     version = str(solcx.get_solc_version(binary) if binary != SHIM else _shim_version())
-    input_json = standard_input()
+    input_json = standard_input(contracts_dir)
     digest = hashlib.sha256((version + json.dumps(input_json, sort_keys=True)).encode()).hexdigest()
     info_path = build_dir / "build-info.json"
     if not force and info_path.is_file() and json.loads(info_path.read_text()).get("inputHash") == digest:
-        return load_artifacts()
+        return load_artifacts(build_dir)
     try:
         output = solcx.compile_standard(input_json, solc_binary=binary)
     except SolcError as exc:
@@ -111,19 +112,20 @@ def compile_contracts(force: bool = False) -> dict[str, Artifact]:
     errors = [e["formattedMessage"] for e in output.get("errors", []) if e["severity"] == "error"]
     if errors:
         raise CompileError("Compilation failed:\n" + "\n".join(errors))
-    _write_build(build_dir, input_json, output, version, digest)
-    return load_artifacts()
+    relative = contracts_dir.resolve().relative_to(PROJECT_ROOT).as_posix()
+    _write_build(build_dir, input_json, output, version, digest, relative)
+    return load_artifacts(build_dir)
 
 
 def _shim_version() -> str:
     return solcx.wrapper.get_solc_version(SHIM, with_commit_hash=True).base_version
 
 
-def _write_build(build_dir: Path, input_json: dict, output: dict, version: str, digest: str) -> None:
+def _write_build(build_dir: Path, input_json: dict, output: dict, version: str, digest: str, own_dir: str) -> None:
     build_dir.mkdir(parents=True, exist_ok=True)
     (build_dir / "standard-input.json").write_text(json.dumps(input_json))
     for unit, contracts in output["contracts"].items():
-        if not unit.startswith("contracts/") and "TimelockController" not in contracts:
+        if not unit.startswith(own_dir + "/") and "TimelockController" not in contracts:
             continue
         for name, data in contracts.items():
             artifact = {
@@ -144,14 +146,15 @@ def compiler_version() -> str:
     return json.loads((get_settings().build_dir / "build-info.json").read_text())["solcVersion"]
 
 
-def load_artifacts() -> dict[str, Artifact]:
-    """Artifacts of the last build, by contract name (Membership, CommonsGovernor, TimelockController)."""
-    build_dir = get_settings().build_dir
+def load_artifacts(build_dir: Path | None = None) -> dict[str, Artifact]:
+    """Artifacts of the last build, by contract name (Membership, CommonsGovernor, TimelockController…)."""
+    build_dir = build_dir or get_settings().build_dir
     artifacts = {}
-    for name in ("Membership", "CommonsGovernor", "TimelockController"):
-        path = build_dir / f"{name}.json"
-        if not path.is_file():
-            raise CompileError(f"No build of {name}: run `commons compile`.")
+    for path in sorted(build_dir.glob("*.json")) if build_dir.is_dir() else []:
+        if path.name in ("build-info.json", "standard-input.json"):
+            continue
         data = json.loads(path.read_text())
-        artifacts[name] = Artifact(name, data["abi"], data["bytecode"], data["deployedBytecode"])
+        artifacts[data["contractName"]] = Artifact(data["contractName"], data["abi"], data["bytecode"], data["deployedBytecode"])
+    if "CommonsGovernor" not in artifacts and build_dir == get_settings().build_dir:
+        raise CompileError("No build of the contracts: run `commons compile`.")
     return artifacts
