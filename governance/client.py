@@ -115,6 +115,16 @@ class Commons:
     def _details_at(self, index: int) -> tuple:
         return self.governor.functions.proposalDetailsAt(index).call()
 
+    def resolve_proposal_id(self, reference: int) -> int:
+        """A proposal id from either the id itself or its number in the commons (1 = the first proposal).
+
+        Ids are 256-bit hashes, so a small number can only be a sequence number. Raises InvalidInput if unknown.
+        """
+        count = self.governor.functions.proposalCount().call()
+        proposal_id = self._details_at(reference - 1)[0] if 1 <= reference <= count else reference
+        self.require_proposal(proposal_id)
+        return proposal_id
+
     def require_proposal(self, proposal_id: int) -> None:
         """Raises InvalidInput if there is no such proposal."""
         if self.governor.functions.proposalSnapshot(proposal_id).call() == 0:

@@ -120,7 +120,8 @@ def start_background_node(port: int, block_time: float | None = None) -> tuple[s
     """Start the project's local node in the background; returns (url, pid)."""
     settings = get_settings()
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    node = LocalNode(port, default_state_file(), block_time, settings.state_dir / "anvil.log")
+    # 20 unlocked development accounts: enough for the demo commons.
+    node = LocalNode(port, default_state_file(), block_time, settings.state_dir / "anvil.log", ("--accounts", "20"))
     url = node.start()
     assert node.process is not None
     _pid_file().write_text(json.dumps({"pid": node.process.pid, "url": url}))
