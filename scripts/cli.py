@@ -30,7 +30,7 @@ propose_app = typer.Typer(help="Submit a proposal (stewards only). The text is M
 app.add_typer(node_app, name="node")
 app.add_typer(propose_app, name="propose")
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 RpcOption = Annotated[Optional[str], typer.Option("--rpc", help="JSON-RPC URL of the chain [env COMMONS_RPC_URL].")]
 ManifestOption = Annotated[Optional[Path], typer.Option("--manifest", help="Deployment manifest (default: found by chain id).")]

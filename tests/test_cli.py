@@ -1,0 +1,128 @@
+"""The `commons` command as a steward runs it: a real process against anvil."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from eth_account import Account
+
+from governance.manifest import save
+from tests.helpers import to_voting
+
+
+@pytest.fixture
+def run(commons, tmp_path):
+    manifest_path = save(commons.manifest, tmp_path / "manifest.json")
+    text = tmp_path / "proposal.md"
+    text.write_text("# Pay for seeds\n\nSpring seeds for the beds.\n")
+
+    def run_cli(*args: str, key: str | None = None, extra_env: dict | None = None) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("COMMONS_")}
+        env.update(COMMONS_RPC_URL=commons.w3.provider.endpoint_uri, COMMONS_STATE_DIR=str(tmp_path / "state"))
+        if key:
+            env["COMMONS_PRIVATE_KEY"] = key
+        env.update(extra_env or {})
+        command = [sys.executable, "-m", "scripts.cli", *args]
+        if args[0] not in ("node", "compile"):
+            command += ["--manifest", str(manifest_path)]
+        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+
+    run_cli.text = text
+    return run_cli
+
+
+def key_of(signer) -> str:
+    return signer.account.key.hex()
+
+
+def test_propose_pay_prints_actions_in_words_and_returns_id(run, commons, stewards):
+    result = run("propose", "pay", "0x000000000000000000000000000000000000bEEF", "1.5", "--text", str(run.text), "--json",
+                 key=key_of(stewards[0]))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["actions"] == ["Pay 1.5 ETH from the treasury to 0x000000000000000000000000000000000000bEEF"]
+    assert commons.proposal(int(data["proposalId"])).state == "pending"
+
+
+def test_dry_run_sends_nothing(run, commons, stewards):
+    result = run("propose", "pay", "0x000000000000000000000000000000000000bEEF", "1", "--text", str(run.text), "--dry-run",
+                 key=key_of(stewards[0]))
+    assert result.returncode == 0, result.stderr
+    assert "Simulation succeeded" in result.stdout
+    assert commons.governor.functions.proposalCount().call() == 0
+
+
+def test_non_steward_gets_a_sentence_and_nonzero_exit(run, commons, founders):
+    result = run("propose", "pay", "0x000000000000000000000000000000000000bEEF", "1", "--text", str(run.text),
+                 key=key_of(founders[3]))
+    assert result.returncode == 1
+    assert "only stewards can propose" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert commons.governor.functions.proposalCount().call() == 0
+
+
+def test_malformed_address_is_refused_before_anything_is_sent(run, commons, stewards):
+    result = run("propose", "admit", "0x12345", "newbie", "--text", str(run.text), key=key_of(stewards[0]))
+    assert result.returncode == 1
+    assert "'0x12345' is not an Ethereum address" in result.stderr
+    assert commons.governor.functions.proposalCount().call() == 0
+
+
+def test_missing_text_file_is_refused(run, stewards):
+    result = run("propose", "remove", "0x000000000000000000000000000000000000bEEF", "--text", "/nonexistent/p.md",
+                 key=key_of(stewards[0]))
+    assert result.returncode == 1
+    assert "does not exist" in result.stderr
+
+
+def test_missing_key_says_where_keys_come_from(run, founders):
+    result = run("delegate", founders[1].address)
+    assert result.returncode == 1
+    assert "COMMONS_KEYSTORE" in result.stderr and "COMMONS_PRIVATE_KEY" in result.stderr
+
+
+def test_member_votes_with_reason_using_an_encrypted_keystore(run, commons, stewards, founders, tmp_path):
+    proposed = json.loads(run("propose", "pay", "0x000000000000000000000000000000000000bEEF", "1", "--text", str(run.text),
+                              "--json", key=key_of(stewards[0])).stdout)
+    pid = int(proposed["proposalId"])
+    to_voting(commons, pid)
+    keystore = tmp_path / "member.json"
+    keystore.write_text(json.dumps(Account.encrypt(founders[3].account.key, "correct horse")))
+    result = run("vote", "1", "against", "--reason", "Seeds are free at the swap", "--json",
+                 extra_env={"COMMONS_KEYSTORE": str(keystore), "COMMONS_KEYSTORE_PASSWORD": "correct horse"})
+    assert result.returncode == 0, result.stderr
+    assert commons.governor.functions.hasVoted(pid, founders[3].address).call()
+    assert commons.proposal(pid).votes_against == 1
+
+
+def test_wrong_keystore_password_is_a_clear_error(run, founders, tmp_path):
+    keystore = tmp_path / "member.json"
+    keystore.write_text(json.dumps(Account.encrypt(founders[3].account.key, "right")))
+    result = run("delegate", founders[4].address, extra_env={"COMMONS_KEYSTORE": str(keystore), "COMMONS_KEYSTORE_PASSWORD": "wrong"})
+    assert result.returncode == 1
+    assert "wrong password" in result.stderr
+
+
+def test_unknown_proposal_number_is_refused(run, founders):
+    result = run("vote", "42", "for", key=key_of(founders[2]))
+    assert result.returncode == 1
+    assert "There is no proposal 42" in result.stderr
+
+
+def test_proposal_json_shows_decoded_actions_tallies_and_state(run, commons, stewards, founders):
+    proposed = json.loads(run("propose", "appoint", founders[2].address, "--text", str(run.text), "--json",
+                              key=key_of(stewards[0])).stdout)
+    to_voting(commons, int(proposed["proposalId"]))
+    assert run("vote", proposed["proposalId"], "for", key=key_of(founders[2])).returncode == 0
+    shown = json.loads(run("proposal", "1", "--json").stdout)
+    assert shown["actions_in_words"] == [f"Appoint {founders[2].address} as a steward"]
+    assert (shown["state"], shown["votes_for"], shown["quorumReached"]) == ("active", 1, True)
+    assert shown["quorum"] == 1  # 30% of 6 members, rounded down
+
+
+def test_members_lists_founders_with_handles(run, founders):
+    members = json.loads(run("members", "--json").stdout)
+    assert [m["handle"] for m in members] == [f"founder{i}" for i in range(len(founders))]
+    assert all(m["votes"] == 1 and m["delegate"] == m["address"] for m in members)
