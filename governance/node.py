@@ -33,15 +33,29 @@ def anvil_binary() -> Path:
     raise NodeError("anvil is not installed: run `npm ci` (package @foundry-rs/anvil).")
 
 
+def _rpc(url: str, method: str, params: list, timeout: float = 5.0) -> object:
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read())["result"]
+
+
 def rpc_answers(url: str, timeout: float = 1.0) -> bool:
     """Whether a JSON-RPC node answers `eth_chainId` at `url`."""
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
-    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return "result" in json.loads(response.read())
-    except (OSError, ValueError):
+        _rpc(url, "eth_chainId", [], timeout)
+        return True
+    except (OSError, ValueError, KeyError):
         return False
+
+
+def _resume_clock(url: str) -> None:
+    """anvil forgets `evm_increaseTime` offsets on restart; without this the next block would be older
+    than the last one and every timestamp-clocked checkpoint would break."""
+    latest = int(_rpc(url, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+    gap = latest - int(time.time())
+    if gap > 0:
+        _rpc(url, "evm_increaseTime", [gap + 1])
 
 
 class LocalNode:
@@ -89,6 +103,7 @@ class LocalNode:
             if self.process.poll() is not None:
                 raise NodeError(f"anvil exited with code {self.process.returncode}; see {self.log_file or 'its output'}.")
             if rpc_answers(self.url):
+                _resume_clock(self.url)
                 return self.url
             time.sleep(0.05)
         self.stop()
