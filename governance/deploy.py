@@ -14,6 +14,24 @@ from governance.manifest import CommonsSettings, Manifest
 ANYONE = "0x0000000000000000000000000000000000000000"
 
 
+def validate(name: str, founders: list[tuple[str, str]], settings: CommonsSettings) -> None:
+    """Raises InvalidInput, in words, for a deployment that cannot work; nothing is sent."""
+    if not name.strip():
+        raise InvalidInput("A commons needs a name.")
+    if not founders:
+        raise InvalidInput("A commons needs at least one founding member.")
+    if not 1 <= settings.quorum_percent <= 100:
+        raise InvalidInput("The quorum is a percentage of members from 1 to 100.")
+    if settings.voting_period <= 0:
+        raise InvalidInput("The voting period must be longer than 0 seconds.")
+    if settings.late_quorum_extension > settings.voting_period:
+        raise InvalidInput("The late-quorum extension cannot be longer than the voting period.")
+    if len({address.lower() for address, _ in founders}) != len(founders):
+        raise InvalidInput("Each founding member must have a different address.")
+    if any(not 0 < len(handle.encode()) <= 64 for _, handle in founders):
+        raise InvalidInput("Every handle must be 1 to 64 bytes long.")
+
+
 def deploy_commons(
     w3: Web3,
     deployer: Signer,
@@ -26,16 +44,7 @@ def deploy_commons(
 
     Raises InvalidInput for a bad name or settings, Reverted if the chain refuses a step.
     """
-    if not name.strip():
-        raise InvalidInput("A commons needs a name.")
-    if not founders:
-        raise InvalidInput("A commons needs at least one founding member.")
-    if not 1 <= settings.quorum_percent <= 100:
-        raise InvalidInput("The quorum is a percentage of members from 1 to 100.")
-    if settings.voting_period <= 0:
-        raise InvalidInput("The voting period must be longer than 0 seconds.")
-    if settings.late_quorum_extension > settings.voting_period:
-        raise InvalidInput("The late-quorum extension cannot be longer than the voting period.")
+    validate(name, founders, settings)
     artifacts = compile_contracts()
     transactions: dict[str, str] = {}
 

@@ -169,17 +169,26 @@ def deploy(
     quorum: int = typer.Option(30, help="Quorum: percent of members at the snapshot who must vote For or Abstain."),
     late_quorum_extension: str = typer.Option("1d", help="Voting stays open at least this long after quorum is reached."),
     timelock_delay: str = typer.Option("1d", help="Time between a passed proposal being queued and executed."),
-    rpc: RpcOption = None, dev_account: DevAccountOption = None, as_json: JsonOption = False,
+    rpc: RpcOption = None, dev_account: DevAccountOption = None, dry_run: DryRunOption = False, as_json: JsonOption = False,
 ):
     """Deploy a commons (timelock treasury, membership, governor) and write its manifest."""
-    from governance.deploy import deploy_commons
+    from governance.deploy import deploy_commons, validate
 
     founders = [_parse_founder(f) for f in founder]
     stewards = [act.checked_address(s, "steward") for s in steward]
     settings = CommonsSettings(parse_duration(voting_delay), parse_duration(voting_period), quorum,
                                parse_duration(late_quorum_extension), parse_duration(timelock_delay))
+    validate(name, founders, settings)
     w3 = connect(rpc_url(rpc))
     signer = signer_for(w3, dev_account)
+    if not as_json:
+        out.print(f"[bold]Deploy “{name}”[/] on chain {w3.eth.chain_id} (from {signer.address})")
+        out.print(f"  • {len(founders)} founding members: {', '.join(h for _, h in founders)}")
+        out.print(f"  • stewards: {', '.join(stewards) or 'none (members can appoint them later)'}")
+        out.print(f"  • {settings}")
+        out.print("  • afterwards the deployer keeps no role: the timelock owns membership and treasury")
+    if dry_run:
+        return
     manifest = deploy_commons(w3, signer, name, founders, stewards, settings)
     path = save(manifest)
     if as_json:

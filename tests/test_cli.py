@@ -25,7 +25,7 @@ def run(commons, tmp_path):
             env["COMMONS_PRIVATE_KEY"] = key
         env.update(extra_env or {})
         command = [sys.executable, "-m", "scripts.cli", *args]
-        if args[0] not in ("node", "compile"):
+        if args[0] not in ("node", "compile", "deploy", "demo"):
             command += ["--manifest", str(manifest_path)]
         return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
 
@@ -126,3 +126,22 @@ def test_members_lists_founders_with_handles(run, founders):
     members = json.loads(run("members", "--json").stdout)
     assert [m["handle"] for m in members] == [f"founder{i}" for i in range(len(founders))]
     assert all(m["votes"] == 1 and m["delegate"] == m["address"] for m in members)
+
+
+def test_deploy_writes_a_manifest_found_by_chain_id(run, tmp_path):
+    result = run("deploy", "--name", "Tool Library", "--founder", "0x000000000000000000000000000000000000dEaD=ana",
+                 "--founder", "0x000000000000000000000000000000000000bEEF=ben", "--steward",
+                 "0x000000000000000000000000000000000000dEaD", "--voting-period", "5d", "--quorum", "25", "--dev-account", "0")
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((tmp_path / "state" / "deployments" / "31337.json").read_text())
+    assert manifest["name"] == "Tool Library"
+    assert [f["handle"] for f in manifest["founders"]] == ["ana", "ben"]
+    assert (manifest["settings"]["voting_period"], manifest["settings"]["quorum_percent"]) == (5 * 86400, 25)
+
+
+def test_deploy_refuses_a_founder_listed_twice(run):
+    result = run("deploy", "--name", "Twice", "--founder", "0x000000000000000000000000000000000000dEaD=ana",
+                 "--founder", "0x000000000000000000000000000000000000dead=ann", "--steward",
+                 "0x000000000000000000000000000000000000dEaD", "--dev-account", "0")
+    assert result.returncode == 1
+    assert "different address" in result.stderr
