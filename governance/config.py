@@ -27,6 +27,21 @@ class Settings(BaseSettings):
     # Blocks to wait before indexing a block, for chains that reorg deeper than anvil does.
     confirmations: int = 0
     local_port: int = 8545
+    # The vote relay pays gas for members' signed ballots. Its key comes from its own keystore or
+    # COMMONS_RELAYER_PRIVATE_KEY (falling back to the signing key above); never from code.
+    relayer_keystore: Path | None = None
+    relayer_keystore_password: SecretStr | None = None
+    relayer_private_key: SecretStr | None = None
+    # Ballots arriving within this window go on-chain together (one multicall), up to the batch size.
+    relay_batch_window_seconds: float = 0.25
+    relay_max_batch: int = 50
+    # Below this balance the relay answers 503 instead of accepting ballots it could not pay for.
+    relay_min_balance_wei: int = 10**16
+    # Ballots accepted per voter and per client address, per minute.
+    relay_voter_rate_per_minute: int = 10
+    relay_client_rate_per_minute: int = 120
+    # The RPC URL a member's wallet is offered when it must add the commons' chain (public, no secrets).
+    public_rpc_url: str = ""
 
     @property
     def deployments_dir(self) -> Path:

@@ -33,3 +33,23 @@ class Reverted(CommonsError):
         self.reason = reason
         self.name = name
         self.error_args = args
+
+
+class BallotRefused(CommonsError):
+    """A signed ballot the relay will not submit; `code` says which check failed (nothing was sent)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+class RateLimited(RetryableError):
+    """Too many ballots from one voter or one client; `retry_after` is in seconds."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RelayUnavailable(RetryableError):
+    """The relay cannot pay for votes now (its balance is too low, or it is not configured)."""
