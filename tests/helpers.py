@@ -1,6 +1,7 @@
 """Test helpers: members with keys, moving anvil's clock, and carrying a proposal through its life
 (as OpenZeppelin's GovernorHelper does)."""
 
+import re
 import socket
 
 from eth_account import Account
@@ -8,7 +9,7 @@ from eth_utils import keccak
 from web3 import Web3
 
 from governance import actions as act
-from governance.chain import KeySigner, NodeSigner
+from governance.chain import KeySigner, NodeSigner, transact
 from governance.client import Commons
 from governance.manifest import CommonsSettings
 
@@ -81,6 +82,34 @@ def pass_proposal(commons: Commons, steward, members: list, proposal_actions: li
     advance_to(commons.w3, commons.governor.functions.proposalEta(pid).call())
     commons.submit(commons.plan_lifecycle("execute", pid), anyone)
     return pid
+
+
+def impersonate(w3: Web3, address: str) -> NodeSigner:
+    """Let anvil send transactions from `address` (e.g. the timelock, as a passed proposal would act)."""
+    w3.provider.make_request("anvil_impersonateAccount", [address])
+    return NodeSigner(Web3.to_checksum_address(address))
+
+
+def send(w3: Web3, signer, contract, function: str, *args, value: int = 0) -> dict:
+    """Call `contract.function(*args)` from `signer` (simulated first); raises Reverted in words."""
+    return transact(w3, signer, contract.address, contract.encode_abi(function, args=list(args)), value)
+
+
+HEX_BLOB = re.compile(r"0x[0-9a-fA-F]{41,}")
+
+
+def assert_in_words(reason: str) -> None:
+    """A refusal a person can read: sentences, addresses at most, never a raw hex blob."""
+    assert not HEX_BLOB.search(reason), reason
+    assert "Unknown" not in reason and "the chain refused" not in reason, reason
+    assert len(re.findall(r"[A-Za-z]{3,}", reason)) >= 3, reason
+
+
+def assert_refused(excinfo, name: str) -> str:
+    """The Reverted in `excinfo` carries the custom error `name` and says it in words; returns the sentence."""
+    assert excinfo.value.name == name, (excinfo.value.name, excinfo.value.reason)
+    assert_in_words(excinfo.value.reason)
+    return excinfo.value.reason
 
 
 __all__ = ["act", "SETTINGS", "FOUNDER_COUNT"]
