@@ -11,7 +11,7 @@ import time
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
@@ -41,7 +41,16 @@ async def relay_lifespan(app):
         relayer.stop()
 
 
-router = APIRouter(prefix="/api/relay", tags=["relay"], lifespan=relay_lifespan)
+# No prefix: besides /api/relay/* this router serves the web client's npm libraries at /vendor/*.
+router = APIRouter(tags=["relay"], lifespan=relay_lifespan)
+
+# The web client's JavaScript libraries, served from node_modules (exact versions in package.json),
+# so the page loads nothing from another host. Only these files; nothing else under node_modules.
+VENDOR = {
+    "ethers.umd.min.js": "ethers/dist/ethers.umd.min.js",
+    "markdown-it.min.js": "markdown-it/dist/browser/markdown-it.umd.min.js",
+    "purify.min.js": "dompurify/dist/purify.min.js",
+}
 
 
 class TypedDataRequest(BaseModel):
@@ -115,7 +124,7 @@ def client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-@router.get("/config")
+@router.get("/api/relay/config")
 def relay_config(request: Request):
     """What the web client needs to reach the commons' chain: chain id, public RPC URL, contract addresses."""
     settings = get_settings()
@@ -129,7 +138,7 @@ def relay_config(request: Request):
             "relayer": relayer.address}
 
 
-@router.get("/status")
+@router.get("/api/relay/status")
 def relay_status(request: Request):
     """The relay's account, balance, whether it can pay now, and ballots queued or in flight."""
     try:
@@ -138,7 +147,7 @@ def relay_status(request: Request):
         return refusal(exc)
 
 
-@router.post("/typed-data")
+@router.post("/api/relay/typed-data")
 def ballot_typed_data(body: TypedDataRequest, request: Request):
     """The EIP-712 ExtendedBallot for the wallet to sign (eth_signTypedData_v4), with the voter's next nonce.
 
@@ -154,7 +163,7 @@ def ballot_typed_data(body: TypedDataRequest, request: Request):
     return data
 
 
-@router.post("/ballots", status_code=202)
+@router.post("/api/relay/ballots", status_code=202)
 async def submit_ballot(body: BallotSubmission, request: Request):
     """Check a signed ballot and send it (in a batch); answers once it is sent, with its transaction hash.
 
@@ -177,7 +186,7 @@ async def submit_ballot(body: BallotSubmission, request: Request):
     return ticket.public()
 
 
-@router.get("/ballots/{ticket_id}")
+@router.get("/api/relay/ballots/{ticket_id}")
 def ballot_status(ticket_id: str, request: Request):
     """Where a relayed ballot is: queued, sent (with tx hash), mined (with block), dropped or failed (with why)."""
     try:
@@ -188,3 +197,14 @@ def ballot_status(ticket_id: str, request: Request):
         return JSONResponse({"detail": f"The relay knows no ballot {ticket_id} (it may have restarted).", "code": "unknown_ballot"},
                             status_code=404)
     return ticket.public()
+
+
+@router.get("/vendor/{name}", include_in_schema=False)
+def vendor_file(name: str):
+    """One of the web client's npm libraries (see VENDOR); 404 for anything else."""
+    relative = VENDOR.get(name)
+    path = get_settings().node_modules / relative if relative else None
+    if path is None or not path.is_file():
+        return JSONResponse({"detail": f"No library {name!r} here (run `npm ci` if it should be).", "code": "not_found"},
+                            status_code=404)
+    return FileResponse(path, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})

@@ -1,0 +1,111 @@
+// Small rendering helpers: DOM building without innerHTML, untrusted Markdown made safe, times, an SVG chart.
+
+/** Build an element; children are nodes or text (text is never parsed as HTML). */
+export function h(tag, attrs = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+    else if (name === "class") element.className = value;
+    else element.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return element;
+}
+
+let markdown = null;
+
+/** A proposal's Markdown (untrusted) as a sanitized fragment: raw HTML is escaped, then DOMPurify cleans the result. */
+export function renderMarkdown(text) {
+  if (!markdown) {
+    // html: false makes markdown-it escape any raw HTML in the text; DOMPurify is the second line.
+    markdown = window.markdownit({ html: false, linkify: true, typographer: false });
+    DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+      if (node.tagName === "A") {
+        node.setAttribute("rel", "noopener noreferrer nofollow");
+        node.setAttribute("target", "_blank");
+      }
+    });
+  }
+  const clean = DOMPurify.sanitize(markdown.render(text || ""), {
+    FORBID_TAGS: ["style", "form", "input", "button", "iframe", "img"],
+    FORBID_ATTR: ["style"],
+    RETURN_DOM_FRAGMENT: true,
+  });
+  return h("div", { class: "markdown" }, clean);
+}
+
+/** The Markdown without its first '# Title' line (the title is shown as the heading). */
+export function bodyWithoutTitle(text) {
+  return (text || "").replace(/^\s*#[^\n]*\n?/, "");
+}
+
+export function shortAddress(address) {
+  return address ? `${address.slice(0, 6)}…${address.slice(-4)}` : "";
+}
+
+export function shortHash(hash) {
+  return hash ? `${hash.slice(0, 10)}…${hash.slice(-6)}` : "";
+}
+
+export function dateTime(seconds) {
+  if (!seconds) return "";
+  return new Date(Number(seconds) * 1000).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** "2 h 5 min left", "closed 3 days ago", from chain seconds and now. */
+export function timeLeft(deadline, now = Date.now() / 1000) {
+  const delta = Number(deadline) - now;
+  const span = (s) => {
+    s = Math.abs(s);
+    if (s < 90) return `${Math.round(s)} s`;
+    if (s < 5400) return `${Math.round(s / 60)} min`;
+    if (s < 172800) return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+    return `${Math.round(s / 86400)} days`;
+  };
+  return delta >= 0 ? `${span(delta)} left` : `closed ${span(delta)} ago`;
+}
+
+/** A progress bar as an accessible <progress>-like element (width set through CSSOM, allowed by CSP). */
+export function bar(fraction, label, kind = "") {
+  const fill = h("span", { class: `fill ${kind}` });
+  fill.style.width = `${Math.max(0, Math.min(1, fraction)) * 100}%`;
+  return h("span", { class: "bar", role: "img", "aria-label": label, title: label }, fill);
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+function s(tag, attrs = {}, text) {
+  const element = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attrs)) element.setAttribute(name, value);
+  if (text !== undefined) element.textContent = text;
+  return element;
+}
+
+/** Turnout per proposal over time as a plain SVG bar chart: points = [{label, when, turnout (0..1)}]. */
+export function turnoutChart(points) {
+  const width = 640, height = 240, left = 36, bottom = 28, top = 10;
+  const svg = s("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart", role: "img",
+    "aria-label": "Turnout per proposal over time" });
+  const plotHeight = height - bottom - top;
+  for (const tick of [0, 0.5, 1]) {
+    const y = top + plotHeight * (1 - tick);
+    svg.append(s("line", { x1: left, x2: width, y1: y, y2: y, class: "grid" }));
+    svg.append(s("text", { x: left - 4, y: y + 4, "text-anchor": "end", class: "axis" }, `${tick * 100}%`));
+  }
+  const step = (width - left) / Math.max(points.length, 1);
+  points.forEach((point, i) => {
+    const barHeight = plotHeight * Math.max(0, Math.min(1, point.turnout));
+    const rect = s("rect", { x: left + i * step + step * 0.15, y: top + plotHeight - barHeight,
+      width: step * 0.7, height: barHeight, class: "turnout" });
+    rect.append(s("title", {}, `${point.label}: ${Math.round(point.turnout * 100)}% turnout (${point.when})`));
+    svg.append(rect);
+    if (points.length <= 12) {
+      svg.append(s("text", { x: left + i * step + step / 2, y: height - 10, "text-anchor": "middle", class: "axis" },
+        String(i + 1)));
+    }
+  });
+  return svg;
+}
