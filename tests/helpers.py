@@ -102,7 +102,7 @@ def assert_in_words(reason: str) -> None:
     """A refusal a person can read: sentences, addresses at most, never a raw hex blob."""
     assert not HEX_BLOB.search(reason), reason
     assert "Unknown" not in reason and "the chain refused" not in reason, reason
-    assert len(re.findall(r"[A-Za-z]{3,}", reason)) >= 3, reason
+    assert len(re.findall(r"\b[A-Za-z]{2,}\b", re.sub(r"0x[0-9a-fA-F]+", "", reason))) >= 3, reason
 
 
 def assert_refused(excinfo, name: str) -> str:

@@ -1,11 +1,13 @@
 """Everything the commons must refuse, each refusal by its decoded error name and in words."""
 
+import dataclasses
+
 import pytest
 
 from governance import ballots
 from governance.ballots import Ballot
 from governance.chain import NodeSigner
-from governance.client import Commons, Plan
+from governance.client import Commons
 from governance.deploy import deploy_commons
 from governance.errors import Reverted
 from tests.helpers import (
@@ -83,7 +85,7 @@ def test_member_cannot_vote_twice(commons, open_proposal, founders):
 def test_vote_of_unknown_kind_is_refused(commons, open_proposal, founders):
     data = commons.governor.encode_abi("castVote", args=[open_proposal, 3])
     with pytest.raises(Reverted) as refused:
-        commons.submit(Plan("Vote 3", [], commons.manifest.governor, data), founders[2])
+        commons.submit(dataclasses.replace(commons.plan_vote(open_proposal, 1), data=data), founders[2])
     assert_refused(refused, "GovernorInvalidVoteType")
 
 
