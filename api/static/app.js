@@ -228,7 +228,8 @@ async function proposalsPage() {
       tallies(p)))));
 }
 
-async function proposalPage(id) {
+/** One proposal; `keep` are nodes (the progress of a vote just cast) to keep in its vote panel. */
+async function proposalPage(id, keep = []) {
   const p = normProposal(await api.proposal(id));
   const votes = p.votes ?? list(await api.proposalVotes(id).catch(() => [])).map(normVote);
   const page = h("article", { class: "proposal", "data-proposal": p.id },
@@ -252,14 +253,14 @@ async function proposalPage(id) {
         h("span", { class: `badge support-${v.support}` }, v.support), " ",
         h("strong", {}, v.handle ? `@${v.handle}` : shortAddress(v.voter)),
         v.reason ? h("q", { class: "reason" }, v.reason) : null))));
-  fillVotePanel(page.querySelector("#vote-panel"), p, votes);
+  fillVotePanel(page.querySelector("#vote-panel"), p, keep);
   return page;
 }
 
 // ---------------------------------------------------------------- voting
 
-async function fillVotePanel(panel, p, votes) {
-  const say = (...text) => panel.replaceChildren(h("p", { class: "notice", id: "vote-status" }, ...text));
+async function fillVotePanel(panel, p, keep) {
+  const say = (...text) => panel.replaceChildren(h("p", { class: "notice", id: "vote-status" }, ...text), ...keep);
   if (p.state !== "active") return say(p.state === "pending" ? `Voting opens ${dateTime(p.snapshot)}.` : "Voting has closed.");
   const wallet = state.wallet;
   if (!wallet || !wallet.account) return say("Connect a wallet to vote.");
@@ -298,10 +299,8 @@ async function castVote(p, support, reason, direct, steps, buttons) {
     const txHash = direct ? await voteFromWallet(p, support, reason, step) : await voteByBallot(p, support, reason, step);
     step("Waiting for the vote to appear in the tallies…");
     await waitUntilVisible(p.id, state.wallet.account);
-    step("Your vote is counted and visible to everyone.", "done").id = "vote-visible";
-    const fresh = await proposalPage(p.id);
-    fresh.querySelector("#vote-panel").prepend(h("p", { class: "done" }, `Your vote is in (tx ${shortHash(txHash)}).`));
-    view().replaceChildren(fresh);
+    step(`Your vote is counted and visible to everyone (tx ${shortHash(txHash)}).`, "done").id = "vote-visible";
+    view().replaceChildren(await proposalPage(p.id, [steps]));
   } catch (error) {
     step(error instanceof api.ApiError ? `The relay refused: ${error.message}` : walletErrorText(error), "error").id = "vote-error";
     buttons.forEach((b) => { b.disabled = false; });

@@ -73,6 +73,8 @@ export class Wallet {
           rpcUrls: [config.rpc_url],
         }],
       });
+      // Some wallets switch as they add, others only add: ask again (a no-op for the former).
+      await this.provider.request({ method: "wallet_switchEthereumChain", params: [{ chainId }] });
     }
     this.chainId = Number(BigInt(await this.provider.request({ method: "eth_chainId" })));
   }
