@@ -5,12 +5,16 @@ import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {ERC721Votes} from "@openzeppelin/contracts/token/ERC721/extensions/ERC721Votes.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 
 /// @title Membership of a commons: one member, one non-transferable token, one vote.
 /// @notice The owner (the commons' timelock, so: a passed proposal) admits and removes members;
 /// a member may resign at any time. A new member votes from the moment of admission, because
 /// the contract delegates their vote to themselves. Votes are checkpointed by timestamp (ERC-6372).
+/// When a member leaves, the votes delegated to them return to their owners.
 contract Membership is ERC721, ERC721Votes, Ownable {
+    using EnumerableSet for EnumerableSet.AddressSet;
+
     /// @notice The account already holds a membership; an address holds at most one.
     error MembershipAlreadyMember(address account);
     /// @notice The account holds no membership.
@@ -35,6 +39,7 @@ contract Membership is ERC721, ERC721Votes, Ownable {
     // An address keeps its member number for life; its token id is that number, re-minted on readmission.
     mapping(address account => uint256) private _memberNumber;
     mapping(uint256 tokenId => string) private _handles;
+    mapping(address delegatee => EnumerableSet.AddressSet) private _delegators;
 
     /// @param name_ The commons' name, also the token name.
     /// @param owner_ Who admits and removes members: the commons' timelock.
@@ -91,6 +96,11 @@ contract Membership is ERC721, ERC721Votes, Ownable {
         return _handles[_memberNumber[account]];
     }
 
+    /// @notice The members who delegate their vote to `delegatee` now.
+    function delegatorsOf(address delegatee) external view returns (address[] memory) {
+        return _delegators[delegatee].values();
+    }
+
     /// @notice The number of members now.
     function memberCount() external view returns (uint256) {
         return _getTotalSupply();
@@ -127,11 +137,21 @@ contract Membership is ERC721, ERC721Votes, Ownable {
         tokenId = _memberNumber[account];
         handle = _handles[tokenId];
         _burn(tokenId);
+        // A vote never leaves the commons: votes delegated to a leaving member go back to their owners.
+        EnumerableSet.AddressSet storage delegators = _delegators[account];
+        for (uint256 i = delegators.length(); i > 0; i--) {
+            address delegator = delegators.at(i - 1);
+            _delegate(delegator, delegator);
+        }
     }
 
-    /// @dev Delegation only to members (or oneself), so a vote never leaves the commons.
+    /// @dev Delegation only to members (or oneself), so a vote never leaves the commons; each delegatee's
+    /// delegators are tracked so their votes can return to them when the delegatee leaves.
     function _delegate(address account, address delegatee) internal override {
         if (delegatee != account && !isMember(delegatee)) revert MembershipDelegateNotMember(delegatee);
+        address previous = delegates(account);
+        if (previous != account && previous != address(0)) _delegators[previous].remove(account);
+        if (delegatee != account) _delegators[delegatee].add(account);
         super._delegate(account, delegatee);
     }
 

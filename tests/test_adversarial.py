@@ -212,15 +212,26 @@ def test_removed_member_cannot_vote_on_later_proposals(commons, stewards, founde
     assert_refused(refused, "CommonsNoVotingPower")
 
 
-@pytest.mark.xfail(strict=True, reason="contract bug: votes delegated to a member stay with them after they resign")
 def test_former_member_holding_delegated_votes_cannot_vote_on_later_proposals(commons, stewards, founders):
     """'A vote never leaves the commons': once the delegatee resigns, they must not vote with others' votes."""
     commons.submit(commons.plan_delegate(founders[3].address), founders[2])
     commons.submit(commons.plan_resign(), founders[3])
     pid = propose(commons, stewards[0], [act.pay(SOMEONE, 1)], "Later")
     to_voting(commons, pid)
-    with pytest.raises(Reverted):
+    with pytest.raises(Reverted) as refused:
         vote(commons, founders[3], pid, "for")
+    assert_refused(refused, "CommonsNoVotingPower")
+
+
+def test_votes_delegated_to_a_leaving_member_return_to_their_owners(commons, founders):
+    commons.submit(commons.plan_delegate(founders[3].address), founders[2])
+    commons.submit(commons.plan_delegate(founders[3].address), founders[4])
+    assert commons.membership.functions.delegatorsOf(founders[3].address).call() == [founders[2].address, founders[4].address]
+    commons.submit(commons.plan_resign(), founders[3])
+    m = commons.membership.functions
+    assert [m.getVotes(f.address).call() for f in founders[2:5]] == [1, 0, 1]
+    assert [m.delegates(f.address).call() for f in (founders[2], founders[4])] == [founders[2].address, founders[4].address]
+    assert m.delegatorsOf(founders[3].address).call() == []
 
 
 # ---- proposing, executing ----------------------------------------------------------------
