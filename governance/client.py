@@ -25,6 +25,7 @@ from governance.reverts import PROPOSAL_STATES
 class Plan:
     """One transaction to send, and what it does in words."""
 
+    kind: str  # propose, vote, queue, execute, cancel, delegate, resign
     summary: str
     details: list[str]
     to: str
@@ -232,7 +233,7 @@ class Commons:
             [a.target for a in proposal_actions], [a.value for a in proposal_actions],
             [a.calldata for a in proposal_actions], description])
         words = [act.describe(a, self.addresses) for a in proposal_actions]
-        return Plan(f"Propose “{act.proposal_title(description)}”", words, self.manifest.governor, data)
+        return Plan("propose", f"Propose “{act.proposal_title(description)}”", words, self.manifest.governor, data)
 
     def proposal_id_of(self, proposal_actions: list[Action], description: str) -> int:
         """The id a proposal with these actions and text will get (or has)."""
@@ -245,7 +246,7 @@ class Commons:
         data = (self.governor.encode_abi("castVoteWithReason", args=[proposal_id, support, reason]) if reason
                 else self.governor.encode_abi("castVote", args=[proposal_id, support]))
         words = f"Vote {SUPPORT_NAMES[support].capitalize()} on proposal {proposal_id}" + (f" because: {reason}" if reason else "")
-        return Plan(words, [], self.manifest.governor, data)
+        return Plan("vote", words, [], self.manifest.governor, data)
 
     def plan_vote_by_signature(self, ballot: Ballot, signature: bytes) -> Plan:
         """Submit a member's signed ballot (anyone may send it; the voter pays nothing)."""
@@ -254,22 +255,22 @@ class Commons:
                 ballot.proposal_id, ballot.support, ballot.voter, ballot.reason, b"", signature])
         else:
             data = self.governor.encode_abi("castVoteBySig", args=[ballot.proposal_id, ballot.support, ballot.voter, signature])
-        return Plan(f"Submit {ballot.voter}'s signed {SUPPORT_NAMES[ballot.support]} vote on proposal {ballot.proposal_id}",
+        return Plan("vote", f"Submit {ballot.voter}'s signed {SUPPORT_NAMES[ballot.support]} vote on proposal {ballot.proposal_id}",
                     [], self.manifest.governor, data)
 
     def plan_lifecycle(self, step: str, proposal_id: int) -> Plan:
         """queue / execute / cancel a proposal by id."""
         view = self.proposal(proposal_id)
         data = self.governor.encode_abi(step, args=[proposal_id])
-        return Plan(f"{step.capitalize()} proposal {proposal_id} “{view.title}”", view.actions_in_words, self.manifest.governor, data)
+        return Plan(step, f"{step.capitalize()} proposal {proposal_id} “{view.title}”", view.actions_in_words, self.manifest.governor, data)
 
     def plan_delegate(self, delegatee: str) -> Plan:
         delegatee = act.checked_address(delegatee, "delegate")
-        return Plan(f"Delegate your vote to {delegatee}", [], self.manifest.membership,
+        return Plan("delegate", f"Delegate your vote to {delegatee}", [], self.manifest.membership,
                     self.membership.encode_abi("delegate", args=[delegatee]))
 
     def plan_resign(self) -> Plan:
-        return Plan("Resign your membership (your token is burned and your vote ends)", [], self.manifest.membership,
+        return Plan("resign", "Resign your membership (your token is burned and your vote ends)", [], self.manifest.membership,
                     self.membership.encode_abi("resign", args=[]))
 
     # ---- sending -----------------------------------------------------------------------
@@ -294,7 +295,7 @@ class Commons:
             return exc
         proposal_id, current = exc.error_args[0], PROPOSAL_STATES[exc.error_args[1]]
         g = self.governor.functions
-        if plan.summary.startswith(("Vote", "Submit")):
+        if plan.kind == "vote":
             if current == "pending":
                 return Reverted(f"voting on proposal {proposal_id} opens on {when(g.proposalSnapshot(proposal_id).call())}", exc.name, exc.error_args)
             return Reverted(f"voting on proposal {proposal_id} closed on {when(g.proposalDeadline(proposal_id).call())} (it is {current})", exc.name, exc.error_args)

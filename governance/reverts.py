@@ -93,7 +93,7 @@ def sentence(name: str, args: tuple) -> str:
     """The revert in words, e.g. 'only stewards can propose, and 0xAb… is not a steward'."""
     if name == "GovernorUnexpectedProposalState":
         proposal_id, current, expected_bitmap = args
-        expected = [s for i, s in enumerate(PROPOSAL_STATES) if int.from_bytes(expected_bitmap if isinstance(expected_bitmap, bytes) else bytes.fromhex(expected_bitmap[2:]), "big") >> i & 1]
+        expected = [s for i, s in enumerate(PROPOSAL_STATES) if int(expected_bitmap, 16) >> i & 1]
         wanted = " or ".join(expected) if expected else "new"
         return f"proposal {proposal_id} is {PROPOSAL_STATES[current]}, but this needs it to be {wanted}"
     if name == "Error":
