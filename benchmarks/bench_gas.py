@@ -109,8 +109,10 @@ def main() -> None:
         rpc(w3, "anvil_impersonateAccount", manifest.timelock)
         newcomer = "0x000000000000000000000000000000000000cafE"
         admit = transact(w3, NodeSigner(manifest.timelock), manifest.membership, membership.encode_abi("admit", args=[newcomer, "newcomer"]))
+        delegate = transact(w3, members[-2], manifest.membership, membership.encode_abi("delegate", args=[members[-3].address]))
         resign = transact(w3, members[-1], manifest.membership, membership.encode_abi("resign", args=[]))
         ours_gas["admit (Membership.admit by the timelock)"] = [admit["gasUsed"]]
+        ours_gas["delegate to another member"] = [delegate["gasUsed"]]
         ours_gas["resign"] = [resign["gasUsed"]]
     finally:
         node.stop()
