@@ -1,0 +1,123 @@
+"""The decision log: every governance event in chain order, hash-chained so an export is tamper-evident.
+
+Each entry is a JSON object; its hash is the SHA-256 of its canonical JSON (keys sorted, no spaces,
+UTF-8), and that JSON includes the previous entry's hash. Whoever pins the head hash pins the whole
+history before it: changing, inserting or dropping any entry changes every hash after it.
+Integers inside `data` are decimal strings, because uint256 values do not fit JSON numbers.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
+
+from governance.events import Event
+
+GENESIS_HASH = "0x" + "00" * 32
+
+# The subject an entry is about (an address or a proposal id), so history can be read per member or proposal.
+SUBJECT_ARG = {
+    "MemberAdmitted": "member", "MemberRemoved": "member", "MemberResigned": "member", "DelegateChanged": "delegator",
+    "StewardAppointed": "steward", "StewardRecalled": "steward", "ProposalCreated": "proposalId",
+    "VoteCast": "proposalId", "VoteCastWithParams": "proposalId", "ProposalExtended": "proposalId",
+    "ProposalQueued": "proposalId", "ProposalExecuted": "proposalId", "ProposalCanceled": "proposalId",
+    "CallScheduled": "id", "CallExecuted": "id", "Cancelled": "id",
+}
+
+
+def json_safe(value: Any) -> Any:
+    """`value` with every integer as a decimal string (recursively), ready for canonical JSON."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def canonical_json(body: dict) -> str:
+    """The one serialisation that is hashed: sorted keys, no whitespace, non-ASCII kept as UTF-8."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_hash(body: dict) -> str:
+    """0x-hex SHA-256 of the entry's canonical JSON (the body must not contain its own `hash`)."""
+    return "0x" + hashlib.sha256(canonical_json(body).encode()).hexdigest()
+
+
+def subject_of(event: Event) -> str | None:
+    """What the event is about: a member or steward address, a proposal id, a timelock operation; None for settings."""
+    arg = SUBJECT_ARG.get(event.name)
+    if arg is None:
+        return None
+    value = event.args[arg]
+    return str(value) if isinstance(value, int) else value
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One decision-log entry: its body (what is hashed) and its hash."""
+
+    body: dict
+    hash: str
+
+    @property
+    def seq(self) -> int:
+        return self.body["seq"]
+
+    def as_json(self) -> dict:
+        """The entry as exported: the body plus its hash."""
+        return {**self.body, "hash": self.hash}
+
+
+def make_entry(event: Event, seq: int, prev_hash: str) -> Entry:
+    """The entry for `event` at position `seq` (from 1), chained to `prev_hash`."""
+    body = {
+        "seq": seq,
+        "block_number": event.block_number,
+        "block_hash": event.block_hash,
+        "tx_hash": event.tx_hash,
+        "log_index": event.log_index,
+        "timestamp": event.timestamp,
+        "contract": event.contract,
+        "kind": event.name,
+        "subject": subject_of(event),
+        "data": json_safe(event.args),
+        "prev_hash": prev_hash,
+    }
+    return Entry(body, entry_hash(body))
+
+
+def chain(events: Iterable[Event], last_seq: int = 0, last_hash: str = GENESIS_HASH) -> Iterator[Entry]:
+    """Entries for `events` (in chain order), continuing a log whose last entry is (`last_seq`, `last_hash`)."""
+    for event in events:
+        last_seq += 1
+        entry = make_entry(event, last_seq, last_hash)
+        last_hash = entry.hash
+        yield entry
+
+
+def verify(entries: Iterable[dict], expected_prev: str = GENESIS_HASH, expected_seq: int = 1) -> list[str]:
+    """Problems found in a log given as exported dicts (body + `hash`), in words; empty if the chain holds.
+
+    Checks that each entry's hash is the hash of its body, that it names the previous entry's hash,
+    and that sequence numbers run without gaps.
+    """
+    problems: list[str] = []
+    prev, seq = expected_prev, expected_seq
+    for item in entries:
+        body = {k: v for k, v in item.items() if k != "hash"}
+        number = body.get("seq")
+        if number != seq:
+            problems.append(f"entry {number}: expected sequence number {seq}")
+        if body.get("prev_hash") != prev:
+            problems.append(f"entry {number}: names previous hash {body.get('prev_hash')}, but the previous entry's hash is {prev}")
+        recomputed = entry_hash(body)
+        if recomputed != item.get("hash"):
+            problems.append(f"entry {number}: its content hashes to {recomputed}, not the {item.get('hash')} it carries")
+        prev = item.get("hash")
+        seq = (number if isinstance(number, int) else seq) + 1
+    return problems

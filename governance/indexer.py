@@ -1,0 +1,220 @@
+"""The indexer's fetching side: logs → typed happenings (a batch of events, a rollback) handed to a sink.
+
+It knows the chain, not the database: a `Sink` (the SQL one lives in api/sink.py) applies each
+happening atomically, rows and cursor together, so a process killed at any moment resumes from the
+cursor with nothing lost and nothing doubled. Reorgs: before each batch the cursor's block hash is
+compared with the chain's; if it differs, the sink's remembered recent blocks are walked back to the
+newest one still on the chain, and everything after it is rolled back and fetched again.
+"""
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+from governance.errors import CommonsError, RetryableError
+from governance.events import Event, LogDecoder
+from governance.rpc import BlockRef, Rpc, RpcError
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Events of blocks (cursor, last]; `blocks` are the block refs worth remembering for reorg checks."""
+
+    first_block: int
+    last: BlockRef
+    blocks: list[BlockRef]
+    events: list[Event]
+    head: int
+    treasury_wei: int
+
+
+@dataclass(frozen=True)
+class Rollback:
+    """Undo everything after `ancestor` (None: after the deployment, i.e. everything)."""
+
+    ancestor: BlockRef | None
+
+
+Happening = Batch | Rollback
+
+
+class Sink(Protocol):
+    """Where happenings go; `apply` must be atomic (all of a happening, or none of it)."""
+
+    def cursor(self) -> BlockRef | None:
+        """The last indexed block, or None before the first batch."""
+        ...
+
+    def recent_blocks(self) -> list[BlockRef]:
+        """Remembered blocks, newest first, to find the common ancestor after a reorg."""
+        ...
+
+    def apply(self, happening: Happening) -> None: ...
+
+
+@dataclass
+class RangePolicy:
+    """How many blocks one eth_getLogs asks for: halves when the node refuses, doubles when answers are small."""
+
+    blocks: int = 2_000
+    minimum: int = 1
+    maximum: int = 500_000
+    target_logs: int = 10_000
+
+    def shrink(self) -> None:
+        if self.blocks <= self.minimum:
+            raise CommonsError("The node refuses eth_getLogs even for a single block.")
+        self.blocks = max(self.minimum, self.blocks // 2)
+
+    def after(self, log_count: int) -> None:
+        if log_count < self.target_logs // 4:
+            self.blocks = min(self.maximum, self.blocks * 2)
+        elif log_count > self.target_logs * 2:
+            self.blocks = max(self.minimum, self.blocks // 2)
+
+
+@dataclass
+class Indexer:
+    """Follows one commons' contracts from `start_block`, feeding `sink`."""
+
+    rpc: Rpc
+    addresses: dict[str, str]  # role → address (membership, governor, timelock)
+    start_block: int
+    sink: Sink
+    confirmations: int = 0
+    ranges: RangePolicy = field(default_factory=RangePolicy)
+
+    def __post_init__(self) -> None:
+        self.decoder = LogDecoder(self.addresses)
+        self.head = 0
+
+    def safe_head(self) -> int:
+        """The newest block deep enough to index (head minus the confirmation depth)."""
+        self.head = self.rpc.block_number()
+        return self.head - self.confirmations
+
+    def find_reorg(self, cursor: BlockRef) -> Rollback | None:
+        """A Rollback to the newest remembered block still on the chain, if the cursor's block was replaced."""
+        current = self.rpc.block(cursor.number)
+        if current is not None and current.hash == cursor.hash:
+            return None
+        for remembered in self.sink.recent_blocks():
+            on_chain = self.rpc.block(remembered.number)
+            if on_chain is not None and on_chain.hash == remembered.hash:
+                return Rollback(remembered)
+        return Rollback(None)
+
+    def step(self) -> Happening | None:
+        """Fetch and apply the next happening; None when there is nothing new up to the safe head.
+
+        Raises RetryableError when the node stops answering, RpcError when it refuses a call.
+        """
+        cursor = self.sink.cursor()
+        if cursor is not None:
+            rollback = self.find_reorg(cursor)
+            if rollback is not None:
+                self.sink.apply(rollback)
+                return rollback
+        first = cursor.number + 1 if cursor else self.start_block
+        safe = self.safe_head()
+        if first > safe:
+            return None
+        batch = self._fetch(first, min(safe, first + self.ranges.blocks - 1), cursor)
+        if batch is None:  # the chain moved under us; the next step sees the reorg
+            return None
+        self.sink.apply(batch)
+        return batch
+
+    def _fetch(self, first: int, last: int, cursor: BlockRef | None) -> Batch | None:
+        while True:
+            last_block = self.rpc.block(last)
+            if last_block is None:
+                return None
+            try:
+                raw_logs = self.rpc.logs(first, last, self.decoder.addresses, self.decoder.topics)
+            except RpcError as exc:
+                if not exc.too_many_results:
+                    raise
+                self.ranges.shrink()
+                last = first + self.ranges.blocks - 1
+                continue
+            break
+        # Re-read both ends: if either changed while the logs were read, they may be from another fork.
+        if self.rpc.block(last) != last_block or (cursor and self.rpc.block(cursor.number) != cursor):
+            return None
+        self.ranges.after(len(raw_logs))
+        events = self._decode(raw_logs, last_block)
+        if events is None:
+            return None
+        remembered = {last_block.number: last_block}
+        for event in events:
+            remembered.setdefault(event.block_number, BlockRef(event.block_number, event.block_hash, event.timestamp))
+        treasury = self.rpc.balance(self.addresses["timelock"], last)
+        return Batch(first, last_block, sorted(remembered.values(), key=lambda b: b.number), events, self.head, treasury)
+
+    def _decode(self, raw_logs: list[dict], last_block: BlockRef) -> list[Event] | None:
+        stamps: dict[str, int] = {}
+        events = []
+        for log in raw_logs:
+            if log.get("removed"):
+                return None
+            stamp = None
+            if "blockTimestamp" not in log:  # older nodes: one header per block with events
+                if log["blockHash"] not in stamps:
+                    block = self.rpc.block(int(log["blockNumber"], 16))
+                    if block is None or block.hash != log["blockHash"]:
+                        return None
+                    stamps[block.hash] = block.timestamp
+                stamp = stamps[log["blockHash"]]
+            event = self.decoder.decode(log, stamp)
+            if event is not None:
+                events.append(event)
+        events.sort(key=lambda e: (e.block_number, e.log_index))
+        return events
+
+    def sync(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Index up to the safe head as it is now; returns the number of events applied.
+
+        `progress(indexed_block, target_block)` is called after each batch.
+        """
+        applied = 0
+        while True:
+            happening = self.step()
+            if happening is None:
+                cursor = self.sink.cursor()
+                if cursor is None or cursor.number >= self.head - self.confirmations:
+                    return applied
+                continue
+            if isinstance(happening, Batch):
+                applied += len(happening.events)
+                if progress:
+                    progress(happening.last.number, self.head - self.confirmations)
+
+    def follow(self, stop: threading.Event, poll_seconds: float = 0.2,
+               on_error: Callable[[Exception], None] | None = None) -> None:
+        """Keep indexing until `stop` is set: each new block is applied as soon as it is safe.
+
+        Node outages are reported to `on_error` and retried; other errors propagate.
+        """
+        while not stop.is_set():
+            try:
+                if self.step() is not None:
+                    continue  # more may be waiting: do not sleep
+            except RetryableError as exc:
+                if on_error:
+                    on_error(exc)
+                stop.wait(min(5.0, poll_seconds * 10))
+                continue
+            stop.wait(poll_seconds)
+
+
+def wait_until_caught_up(indexer: Indexer, timeout: float = 30.0) -> None:
+    """Block until the sink's cursor reaches the chain's safe head (for tests and benchmarks)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        cursor = indexer.sink.cursor()
+        if cursor is not None and cursor.number >= indexer.rpc.block_number() - indexer.confirmations:
+            return
+        time.sleep(0.02)
+    raise RetryableError(f"The indexer did not catch up within {timeout:.0f} s.")
