@@ -190,3 +190,215 @@ class Vote(SQLModel, table=True):
     tx_hash: str = Field(max_length=66)
     log_index: int
     timestamp: int = Field(sa_type=sa.BigInteger)
+
+
+# ---- response schemas (what the API says; uint256 ids and wei as decimal strings) -----------
+
+
+class BlockPublic(SQLModel):
+    number: int
+    hash: str
+    timestamp: int
+
+
+class CommonsPublic(SQLModel):
+    """The commons at the indexed block, and how far the index is behind the chain."""
+
+    name: str
+    chain_id: int
+    addresses: dict[str, str]
+    deployment_block: int
+    settings: dict[str, int]
+    member_count: int
+    former_member_count: int
+    steward_count: int
+    proposal_count: int
+    vote_count: int
+    treasury_wei: str
+    indexed_block: BlockPublic
+    head_block: int
+    blocks_behind: int
+    decision_log_count: int
+    decision_log_head_hash: str
+
+
+class MemberPublic(SQLModel):
+    address: str
+    handle: str
+    member_number: int
+    is_member: bool
+    steward: bool
+    delegate: str | None
+    first_admitted_time: int
+    admitted_block: int
+    admitted_time: int
+    left_how: str | None
+    left_time: int | None
+
+
+class MembersPublic(SQLModel):
+    data: list[MemberPublic]
+    count: int
+    next_after: int | None = None
+
+
+class StewardPublic(SQLModel):
+    address: str
+    handle: str | None
+    active: bool
+    appointed_block: int
+    appointed_tx: str
+    appointed_time: int
+    recalled_block: int | None
+    recalled_tx: str | None
+    recalled_time: int | None
+
+
+class StewardsPublic(SQLModel):
+    data: list[StewardPublic]
+    count: int
+
+
+class DecisionEntryPublic(SQLModel):
+    """One decision-log entry exactly as hashed (plus its `hash`)."""
+
+    seq: int
+    block_number: int
+    block_hash: str
+    tx_hash: str
+    log_index: int
+    timestamp: int
+    contract: str
+    kind: str
+    subject: str | None
+    data: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class DecisionsPublic(SQLModel):
+    data: list[DecisionEntryPublic]
+    count: int
+    head_hash: str
+    next_after: int | None = None
+
+
+class VotePublic(SQLModel):
+    proposal_id: str
+    voter: str
+    handle: str | None = None
+    support: str
+    weight: int
+    reason: str
+    block_number: int
+    tx_hash: str
+    log_index: int
+    timestamp: int
+
+
+class VotesPublic(SQLModel):
+    data: list[VotePublic]
+    count: int
+    next_after: int | None = None
+
+
+class ProposalPublic(SQLModel):
+    proposal_id: str
+    number: int
+    title: str
+    proposer: str
+    state: str
+    snapshot: int
+    deadline: int
+    eta: int
+    votes_for: int
+    votes_against: int
+    votes_abstain: int
+    voter_count: int
+    quorum: int | None
+    electorate: int | None
+    created_block: int
+    created_time: int
+
+
+class ProposalsPublic(SQLModel):
+    data: list[ProposalPublic]
+    count: int
+    next_before: int | None = None
+
+
+class ActionPublic(SQLModel):
+    target: str
+    value_wei: str
+    calldata: str
+    in_words: str
+
+
+class TimelineStep(SQLModel):
+    step: str
+    block_number: int
+    tx_hash: str
+    timestamp: int
+    detail: dict[str, Any] = {}
+
+
+class QuorumProgress(SQLModel):
+    quorum: int | None
+    counted: int
+    reached: bool
+    percent_of_quorum: float | None
+
+
+class ProposalDetail(ProposalPublic):
+    """One proposal with everything: text, actions in words, timeline, quorum progress and every vote."""
+
+    description: str
+    actions: list[ActionPublic]
+    quorum_progress: QuorumProgress
+    timeline: list[TimelineStep]
+    votes: list[VotePublic]
+
+
+class MemberDetail(MemberPublic):
+    """A member with everything they did: membership history, votes, proposals."""
+
+    history: list[DecisionEntryPublic]
+    votes: list[VotePublic]
+    proposed: list[ProposalPublic]
+
+
+class ProposalTurnout(SQLModel):
+    proposal_id: str
+    number: int
+    title: str
+    voters: int
+    electorate: int | None
+    turnout: float | None
+
+
+class MemberTurnout(SQLModel):
+    address: str
+    handle: str
+    votes_cast: int
+    proposals_open_to_them: int
+    rate: float | None
+
+
+class PeriodTurnout(SQLModel):
+    period: str
+    proposals: int
+    votes: int
+    average_turnout: float | None
+
+
+class ParticipationPublic(SQLModel):
+    """Who shows up: turnout per proposal, per member and per month."""
+
+    per_proposal: list[ProposalTurnout]
+    per_member: list[MemberTurnout]
+    over_time: list[PeriodTurnout]
+
+
+class ErrorPublic(SQLModel):
+    detail: str
+    code: str
