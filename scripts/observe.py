@@ -1,7 +1,137 @@
-"""Observer commands: sync, audit, serve (issue 3 fills these in)."""
+"""Observer commands: `sync` (index the chain into the cache), `serve` (the API with the indexer inside), `audit`."""
+
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from governance.config import get_settings
+from governance.errors import CommonsError
+
+out = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+RpcOption = Annotated[Optional[str], typer.Option("--rpc", help="JSON-RPC URL of the chain [env COMMONS_RPC_URL].")]
+ManifestOption = Annotated[Optional[Path], typer.Option("--manifest", help="Deployment manifest (default: found by chain id).")]
+DatabaseOption = Annotated[Optional[str], typer.Option(
+    "--database-url", help="The cache: sqlite:///path or postgresql://… [env COMMONS_DATABASE_URL, default .state/commons.db].")]
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    sys.exit(1)
+
+
+def _manifest(rpc: str, manifest: Optional[Path]):
+    from governance.manifest import load
+    from governance.rpc import Rpc
+
+    return load(Rpc(rpc).chain_id(), manifest)
+
+
+def sync(rpc: RpcOption = None, manifest: ManifestOption = None, database_url: DatabaseOption = None,
+         follow: Annotated[bool, typer.Option("--follow", help="Keep following new blocks until Ctrl-C.")] = False,
+         confirmations: Annotated[Optional[int], typer.Option(help="Blocks to wait before indexing one [env COMMONS_CONFIRMATIONS].")] = None):
+    """Index the commons' history into the cache (once, or --follow); safe to kill and rerun at any moment."""
+    from api.db import make_engine
+    from api.indexing import build_indexer
+
+    rpc = rpc or get_settings().rpc_url
+    try:
+        indexer = build_indexer(_manifest(rpc, manifest), rpc, make_engine(database_url), confirmations)
+        cursor = indexer.sink.cursor()
+        start = cursor.number if cursor else indexer.start_block - 1
+        with Progress(TextColumn("[bold]indexing[/] block"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      TextColumn("{task.fields[events]:,} events"), console=err, transient=False) as bar:
+            task = bar.add_task("sync", total=None, events=0)
+
+            def progress(block: int, target: int) -> None:
+                bar.update(task, total=max(1, target - start), completed=block - start,
+                           events=bar.tasks[0].fields["events"])
+
+            applied = indexer.sync(lambda block, target: progress(block, target))
+            bar.update(task, events=applied)
+        cursor = indexer.sink.cursor()
+        out.print(f"Indexed {applied:,} events; the cache is at block {cursor.number if cursor else '-'}.")
+        if follow:
+            out.print("Following new blocks (Ctrl-C to stop).")
+            stop = threading.Event()
+            try:
+                indexer.follow(stop, on_error=lambda exc: err.print(f"[yellow]node:[/] {exc}"))
+            except KeyboardInterrupt:
+                stop.set()
+    except CommonsError as exc:
+        _fail(str(exc))
+
+
+def serve(rpc: RpcOption = None, manifest: ManifestOption = None, database_url: DatabaseOption = None,
+          host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+          index: Annotated[bool, typer.Option("--index/--no-index", help="Run the indexer in this process.")] = True,
+          workers: Annotated[int, typer.Option(help="uvicorn worker processes (read-only replicas need --no-index).")] = 1):
+    """Serve the public API, the relay and the web client; the indexer follows the chain in the background."""
+    import uvicorn
+
+    from api.app import create_app
+
+    rpc = rpc or get_settings().rpc_url
+    try:
+        commons_manifest = _manifest(rpc, manifest) if index else None
+        app = create_app(database_url, commons_manifest, rpc, run_indexer=index)
+    except CommonsError as exc:
+        _fail(str(exc))
+    out.print(f"Serving on http://{host}:{port} (API docs at /docs).")
+    uvicorn.run(app, host=host, port=port, log_level="warning", workers=workers if not index else 1)
+
+
+def audit(rpc: RpcOption = None, manifest: ManifestOption = None, database_url: DatabaseOption = None,
+          api: Annotated[Optional[str], typer.Option("--api", help="Audit a running API at this URL instead of the local cache.")] = None,
+          as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False):
+    """Re-derive everything from the chain alone and compare it with the cache (or an API); exit 1 on any difference."""
+    import json
+
+    from governance.audit import ApiSource
+    from governance.audit import audit as run_audit
+    from governance.chain import connect
+
+    rpc = rpc or get_settings().rpc_url
+    try:
+        commons_manifest = _manifest(rpc, manifest)
+        if api:
+            source = ApiSource(api)
+        else:
+            from api.audit_source import CacheSource
+
+            source = CacheSource(database_url)
+        report = run_audit(connect(rpc), rpc, commons_manifest, source)
+    except CommonsError as exc:
+        _fail(str(exc))
+    if as_json:
+        out.print_json(json.dumps({"ok": report.ok, "block": report.block, "block_hash": report.block_hash,
+                                   "checked": report.checked, "log_head_hash": report.log_head_hash,
+                                   "findings": [{"area": f.area, "what": f.what} for f in report.findings]}))
+    else:
+        what = f"the API at {api}" if api else "the cache"
+        out.print(f"Audited {what} against the chain at block {report.block} ({report.block_hash}).")
+        for name, number in report.checked.items():
+            out.print(f"  checked {number:,} {name}")
+        out.print(f"  decision-log head hash: {report.log_head_hash or '-'}")
+        if report.ok:
+            out.print("[bold green]No differences:[/] everything the cache says, the chain says.")
+        else:
+            out.print(f"[bold red]{len(report.findings)} difference(s):[/]")
+            for finding in report.findings:
+                out.print(f"  [red]{finding.area}[/]: {finding.what}")
+    if not report.ok:
+        sys.exit(1)
 
 
 def register(app: typer.Typer) -> None:
     """Add the observer commands to the `commons` command."""
+    app.command("sync")(sync)
+    app.command("serve")(serve)
+    app.command("audit")(audit)
