@@ -16,19 +16,27 @@ import threading
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from eth_account.messages import encode_typed_data
-from eth_utils import keccak
+from eth_abi import encode as abi_encode
+from eth_utils import function_signature_to_4byte_selector, keccak
 from hexbytes import HexBytes
 from web3 import Web3
 
 from governance.ballots import Ballot, SUPPORT_NAMES, parse_support, signer_of, typed_data
-from governance.chain import GAS_HEADROOM, KeySigner, fee_fields, simulate
+from governance.chain import GAS_HEADROOM, KeySigner, fee_fields, revert_from, simulate
 from governance.client import Commons, when
 from governance.errors import BallotRefused, InvalidInput, RateLimited, RelayUnavailable, Reverted
 from governance.reverts import PROPOSAL_STATES
 
 ACTIVE = PROPOSAL_STATES.index("active")
+# The governor functions the relay calls: (signature, argument types).
+CAST_EXTENDED = ("castVoteWithReasonAndParamsBySig(uint256,uint8,address,string,bytes,bytes)",
+                 ["uint256", "uint8", "address", "string", "bytes", "bytes"])
+CAST_PLAIN = ("castVoteBySig(uint256,uint8,address,bytes)", ["uint256", "uint8", "address", "bytes"])
+MULTICALL = ("multicall(bytes[])", ["bytes[]"])
+NONCES = ("nonces(address)", ["address"])
 MAX_REASON_BYTES = 2000
 TICKETS_KEPT = 20_000
 MAX_SEND_ATTEMPTS = 3
@@ -110,6 +118,7 @@ class Relayer:
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._nonce: int | None = None
+        self._balance, self._balance_checked_at = 0, float("-inf")
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._voter_limit = RateLimiter(self.options.voter_rate_per_minute)
@@ -180,20 +189,17 @@ class Relayer:
         existing = self.ticket(ticket_id)
         if existing is not None and existing.status != "dropped":
             return existing  # idempotent: the same ballot is one ticket and one transaction
-        signer = signer_of(ballot, self.domain, signature)
-        if signer != ballot.voter:
-            raise BallotRefused("bad_signature", f"The signature is not {ballot.voter}'s: it was made by {signer}, "
-                                "or for different ballot contents.")
-        self._voter_limit.hit(ballot.voter, ballot.voter)
         self._check_funds()
         self._check_counts(ballot, signature)
+        # Counted only for ballots proven to be the voter's (the simulation checked the signature),
+        # so nobody can use up someone else's allowance by sending forged ballots in their name.
+        self._voter_limit.hit(ballot.voter, ballot.voter)
         ticket = Ticket(ticket_id, ballot, signature)
         with self._wake:
             prior = self._tickets.get(ticket_id)
             if prior is not None and prior.status != "dropped":
                 return prior
-            rival = next((t for t in self._tickets.values() if t.live and t.ballot.voter == ballot.voter
-                          and t.ballot.proposal_id == ballot.proposal_id), None)
+            rival = self._rival(ballot)
             if rival is not None:
                 raise BallotRefused("already_pending", f"{ballot.voter} already has a ballot on its way for this proposal "
                                     f"(ticket {rival.id}).")
@@ -202,39 +208,82 @@ class Relayer:
             self._wake.notify_all()
         return ticket
 
+    def _rival(self, ballot: Ballot) -> Ticket | None:
+        """A live ticket of the same voter on the same proposal, if any."""
+        return next((t for t in list(self._tickets.values()) if t.live and t.ballot.voter == ballot.voter
+                     and t.ballot.proposal_id == ballot.proposal_id), None)
+
     def _check_funds(self) -> None:
-        balance = self.balance()
-        if balance < self.options.min_balance_wei:
-            raise RelayUnavailable(f"The relay's account {self.address} has {Web3.from_wei(balance, 'ether')} ETH left, "
+        """RelayUnavailable if the relay cannot pay; the balance is re-read at most once a second."""
+        now = time.monotonic()
+        if now - self._balance_checked_at > 1.0:
+            self._balance, self._balance_checked_at = self.balance(), now
+        if self._balance < self.options.min_balance_wei:
+            raise RelayUnavailable(f"The relay's account {self.address} has {Web3.from_wei(self._balance, 'ether')} ETH left, "
                                    "too little to pay for votes. Vote from your wallet instead, or ask a steward to top it up.")
 
     def _check_counts(self, ballot: Ballot, signature: bytes) -> None:
-        """Raise BallotRefused unless the ballot would count now (the last check is a simulation)."""
+        """Raise BallotRefused unless the ballot would count now.
+
+        One simulation decides (the governor itself checks signature, state, membership at the
+        snapshot, double votes and nonce), so a good ballot costs two calls; only a refused one
+        pays for the individual checks that say why.
+        """
+        governor = self.commons.governor
+        chain_nonce = int.from_bytes(self._eth_call({"to": governor.address, "data": _encode(NONCES, [ballot.voter])}))
+        # The voter's earlier ballots still on their way go first, as they will on-chain (nonce order).
+        with self._lock:
+            earlier = sorted((t for t in self._tickets.values()
+                              if t.live and t.ballot.voter == ballot.voter and t.ballot.nonce >= chain_nonce),
+                             key=lambda t: t.ballot.nonce)
+        # The governor signs over its own current nonce (the call does not carry one), so a ballot
+        # claiming another nonce is not what the member signed for: refuse it before anything else.
+        expected = earlier[-1].ballot.nonce + 1 if earlier else chain_nonce
+        if ballot.nonce != expected:
+            raise BallotRefused("stale_nonce", f"The ballot carries nonce {ballot.nonce} but the next one for {ballot.voter} is "
+                                f"{expected}: fetch the ballot again and sign it anew.")
+        try:
+            self._eth_call(self._batch_tx([*earlier, Ticket("", ballot, signature)]))
+        except Reverted as exc:
+            raise self._why_refused(ballot, signature, exc) from None
+
+    def _eth_call(self, tx: dict, block: str = "latest") -> bytes:
+        """eth_call straight through the provider: web3's middleware adds two requests per call, and
+        this is the hot path of accepting a ballot. Raises Reverted with the decoded reason."""
+        call = {"to": tx["to"], "data": HexBytes(tx["data"]).to_0x_hex()}
+        if "from" in tx:
+            call["from"] = tx["from"]
+        response = self.w3.provider.make_request("eth_call", [call, block])
+        if "error" in response:
+            error = response["error"]
+            raise revert_from(SimpleNamespace(data=error.get("data"), message=error.get("message"))) from None
+        return bytes.fromhex(response["result"][2:])
+
+    def _why_refused(self, ballot: Ballot, signature: bytes, reverted: Reverted) -> BallotRefused:
+        """The first check a refused ballot fails, as a BallotRefused in words."""
         g = self.commons.governor.functions
         pid, voter = ballot.proposal_id, ballot.voter
+        signer = signer_of(ballot, self.domain, signature)
+        if signer != voter:
+            return BallotRefused("bad_signature", f"The signature is not {voter}'s: it was made by {signer}, "
+                                 "or for different ballot contents.")
         snapshot = g.proposalSnapshot(pid).call()
         if snapshot == 0:
-            raise BallotRefused("unknown_proposal", f"There is no proposal {pid} in this commons.")
+            return BallotRefused("unknown_proposal", f"There is no proposal {pid} in this commons.")
         state = g.state(pid).call()
         if state != ACTIVE:
             opens = f"; it opens on {when(snapshot)}" if PROPOSAL_STATES[state] == "pending" else ""
-            raise BallotRefused("voting_not_open", f"Voting on this proposal is not open (it is {PROPOSAL_STATES[state]}{opens}).")
+            return BallotRefused("voting_not_open", f"Voting on this proposal is not open (it is {PROPOSAL_STATES[state]}{opens}).")
         if g.hasVoted(pid, voter).call():
-            raise BallotRefused("already_voted", f"{voter} has already voted on this proposal.")
-        if g.getVotes(voter, snapshot).call() == 0:
-            raise BallotRefused("not_member", f"{voter} had no vote when voting on this proposal began ({when(snapshot)}): "
-                                "not a member then, or their vote was delegated to another member.")
-        expected = self.next_nonce(voter)
-        if ballot.nonce != expected:
-            raise BallotRefused("stale_nonce", f"The ballot carries nonce {ballot.nonce} but the next one for {voter} is "
-                                f"{expected}: fetch the ballot again and sign it anew.")
-        # The voter's earlier ballots still on their way go first, as they will on-chain (nonce order).
+            return BallotRefused("already_voted", f"{voter} has already voted on this proposal.")
         with self._lock:
-            earlier = [t for t in self._tickets.values() if t.status == "queued" and t.ballot.voter == voter]
-        try:
-            self._simulate([*earlier, Ticket("", ballot, signature)])
-        except Reverted as exc:
-            raise BallotRefused("would_revert", f"The governor would refuse this ballot: {exc.reason}.") from None
+            rival = self._rival(ballot)
+        if rival is not None:
+            return BallotRefused("already_pending", f"{voter} already has a ballot on its way for this proposal (ticket {rival.id}).")
+        if g.getVotes(voter, snapshot).call() == 0:
+            return BallotRefused("not_member", f"{voter} had no vote when voting on this proposal began ({when(snapshot)}): "
+                                 "not a member then, or their vote was delegated to another member.")
+        return BallotRefused("would_revert", f"The governor would refuse this ballot: {reverted.reason}.")
 
     def _remember(self, ticket: Ticket) -> None:
         """Keep the ticket (evicting the oldest finished ones past TICKETS_KEPT). Caller holds the lock."""
@@ -248,14 +297,18 @@ class Relayer:
     # ---- building and simulating batches -------------------------------------------------
 
     def _call_data(self, ticket: Ticket) -> bytes:
-        return HexBytes(self.commons.plan_vote_by_signature(ticket.ballot, ticket.signature).data)
+        """The governor call for one ballot (what Commons.plan_vote_by_signature encodes, without web3's
+        ABI lookup, which costs milliseconds per call on the hot path)."""
+        b = ticket.ballot
+        if b.extended:
+            return _encode(CAST_EXTENDED, [b.proposal_id, b.support, b.voter, b.reason, b"", ticket.signature])
+        return _encode(CAST_PLAIN, [b.proposal_id, b.support, b.voter, ticket.signature])
 
     def _batch_tx(self, tickets: list[Ticket]) -> dict:
         """One transaction for the tickets: the lone call itself, or a multicall of them."""
-        governor = self.commons.governor
         calls = [self._call_data(t) for t in tickets]
-        data = calls[0] if len(calls) == 1 else HexBytes(governor.encode_abi("multicall", args=[calls]))
-        return {"from": self.address, "to": governor.address, "data": data, "value": 0}
+        data = calls[0] if len(calls) == 1 else _encode(MULTICALL, [calls])
+        return {"from": self.address, "to": self.commons.manifest.governor, "data": HexBytes(data), "value": 0}
 
     def _simulate(self, tickets: list[Ticket]) -> None:
         """Raise Reverted if sending these tickets now (after whatever the relay has in flight) would fail."""
@@ -414,6 +467,11 @@ def parse_signature(text: str) -> bytes:
     if len(signature) != 65:
         raise InvalidInput(f"The signature must be 65 bytes, not {len(signature)}.")
     return signature
+
+
+def _encode(function: tuple[str, list[str]], args: list) -> bytes:
+    signature, types = function
+    return function_signature_to_4byte_selector(signature) + abi_encode(types, args)
 
 
 def _checksum(address: str) -> str:

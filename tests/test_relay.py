@@ -115,11 +115,11 @@ def test_member_who_already_voted_is_refused_with_409(relay, commons, founders, 
     assert response.status_code == 409 and response.json()["code"] == "already_voted"
 
 
-def test_ballot_with_a_used_nonce_is_refused(relay, founders, open_proposal):
+def test_ballot_claiming_another_nonce_is_refused_with_409(relay, founders, open_proposal):
     body = signed_ballot(relay, founders[2], open_proposal)
     response = relay.post("/api/relay/ballots", json={**body, "nonce": "7"})
-    # A changed nonce changes what was signed, so the signer no longer matches.
-    assert response.status_code == 400 and response.json()["code"] == "bad_signature"
+    assert response.status_code == 409 and response.json()["code"] == "stale_nonce"
+    assert "sign it anew" in response.json()["detail"]
 
 
 def test_malformed_signature_is_refused_with_400_in_words(relay, founders, open_proposal):
@@ -179,10 +179,13 @@ def ballot_and_signature(client, signer, proposal_id):
     return ballot, bytes.fromhex(body["signature"][2:])
 
 
-def test_voter_past_their_rate_limit_gets_429(commons, relay_signer, founders, open_proposal):
+def test_voter_past_their_rate_limit_gets_429(commons, relay_signer, stewards, founders, open_proposal):
+    second = propose(commons, stewards[0], [act.pay("0x000000000000000000000000000000000000bEEF", 2)], "Buy tools")
+    to_voting(commons, second)
     client, relayer = make_client(commons, relay_signer, voter_rate_per_minute=1)
-    client.post("/api/relay/ballots", json=signed_ballot(client, founders[2], open_proposal, "for"))
-    response = client.post("/api/relay/ballots", json=signed_ballot(client, founders[2], open_proposal, "against"))
+    first = client.post("/api/relay/ballots", json=signed_ballot(client, founders[2], open_proposal, "for"))
+    wait_mined(client, first.json()["id"])
+    response = client.post("/api/relay/ballots", json=signed_ballot(client, founders[2], second, "against"))
     relayer.stop()
     assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
     assert "at most 1 a minute" in response.json()["detail"]
@@ -205,3 +208,15 @@ def test_relay_low_on_funds_answers_503_in_words(relay, w3, relay_signer, founde
 def test_relay_status_shows_account_and_availability(relay, relay_signer):
     status = relay.get("/api/relay/status").json()
     assert status["address"] == relay_signer.address and status["available"] is True
+
+
+def test_one_voter_ballots_on_two_proposals_in_one_batch_both_land(commons, relay_signer, stewards, founders, open_proposal):
+    second = propose(commons, stewards[0], [act.pay("0x000000000000000000000000000000000000bEEF", 2)], "Buy tools")
+    to_voting(commons, second)
+    client, relayer = make_client(commons, relay_signer, batch_window=1.0)
+    first = relayer.submit(*ballot_and_signature(client, founders[2], open_proposal))
+    then = relayer.submit(*ballot_and_signature(client, founders[2], second))  # signed with the next nonce
+    then.sent.wait(10)
+    relayer.stop()
+    assert (first.ballot.nonce, then.ballot.nonce) == (0, 1) and first.tx_hash == then.tx_hash
+    assert [commons.governor.functions.hasVoted(p, founders[2].address).call() for p in (open_proposal, second)] == [True, True]
