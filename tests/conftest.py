@@ -60,3 +60,7 @@ def commons(w3, deployed):
 @pytest.fixture
 def stewards(founders):
     return founders[:2]
+
+
+# Cache fixtures for the indexer, cache, API and audit tests (tests/cache_support.py).
+from tests.cache_support import cache_url, pg_database  # noqa: E402,F401

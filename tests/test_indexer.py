@@ -1,0 +1,148 @@
+"""The indexer against anvil: backfill, idempotence, decoding, states, confirmations (on SQLite and PostgreSQL)."""
+
+import subprocess
+import sys
+
+import pytest
+import sqlalchemy as sa
+
+from api.db import make_engine
+from api.sink import SqlSink
+from governance.events import LogDecoder
+from governance.indexer import RangePolicy
+from governance.rpc import RpcError
+from tests.cache_support import cache_rows, clean_index, indexer_for, make_history
+from tests.helpers import advance, propose, to_deadline_passed, to_voting, vote
+from tests.helpers import act
+
+
+@pytest.fixture
+def history(commons, stewards, founders):
+    return make_history(commons, stewards, founders)
+
+
+def test_governance_library_imports_no_fastapi_or_sqlmodel():
+    code = ("import sys, governance.indexer, governance.audit, governance.decision_log, governance.proposal_state; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('fastapi', 'sqlmodel', 'sqlalchemy', 'starlette')]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_decoder_agrees_with_web3_process_log(commons, history, anvil_url):
+    logs = commons.governor.events.VoteCast().get_logs(from_block=commons.manifest.deployment_block)
+    raw = commons.w3.provider.make_request("eth_getLogs", [{"fromBlock": hex(commons.manifest.deployment_block),
+                                                            "address": commons.manifest.governor}])["result"]
+    decoder = LogDecoder({"membership": commons.manifest.membership, "governor": commons.manifest.governor,
+                          "timelock": commons.manifest.timelock})
+    mine = [e for e in (decoder.decode(r) for r in raw) if e and e.name == "VoteCast"]
+    assert [(e.args["voter"], e.args["proposalId"], e.args["support"], e.args["weight"], e.args["reason"]) for e in mine] == \
+           [(dict(x["args"])["voter"], x["args"]["proposalId"], x["args"]["support"], x["args"]["weight"], x["args"]["reason"]) for x in logs]
+
+
+def test_backfill_records_members_stewards_proposals_and_votes(commons, history, anvil_url, cache_url):
+    indexer_for(commons.manifest, anvil_url, cache_url).sync()
+    with make_engine(cache_url).connect() as conn:
+        members = {r.handle: r for r in conn.execute(sa.text("select * from member"))}
+        proposals = {r.title: r for r in conn.execute(sa.text("select * from proposal"))}
+        votes = conn.execute(sa.text("select count(*) from vote")).scalar()
+        stewards = conn.execute(sa.text("select count(*) from steward where active")).scalar()
+    assert members["newcomer"].is_member and not members["founder5"].is_member
+    assert members["founder5"].left_how == "resigned"
+    assert members["founder3"].delegate == members["founder4"].address
+    assert proposals["Pay the newcomer"].votes_against == 1 and proposals["Pay the newcomer"].votes_abstain == 1
+    assert proposals["Admit the newcomer"].executed_block is not None
+    assert votes == 10 and stewards == 3
+
+
+def test_proposal_actions_are_recorded_in_words(commons, history, anvil_url, cache_url):
+    indexer_for(commons.manifest, anvil_url, cache_url).sync()
+    with make_engine(cache_url).connect() as conn:
+        words = conn.execute(sa.select(sa.text("actions_in_words")).select_from(sa.text("proposal"))
+                             .where(sa.text("title = 'Pay the newcomer'"))).scalar()
+    assert "Pay 1 ETH from the treasury" in str(words)
+
+
+def test_rereading_indexed_blocks_changes_nothing(commons, history, anvil_url, cache_url):
+    indexer = indexer_for(commons.manifest, anvil_url, cache_url)
+    indexer.sync()
+    engine = make_engine(cache_url)
+    before = cache_rows(engine)
+    sink: SqlSink = indexer.sink
+    batch = indexer._fetch(commons.manifest.deployment_block, sink.cursor().number, None)
+    sink.apply(batch)
+    assert cache_rows(engine) == before
+
+
+def test_sync_in_small_ranges_equals_sync_in_one_range(commons, history, anvil_url, tmp_path):
+    from tests.cache_support import fresh_sqlite
+
+    url = fresh_sqlite(tmp_path, "small.db")
+    indexer = indexer_for(commons.manifest, anvil_url, url)
+    indexer.ranges = RangePolicy(blocks=1, maximum=1)
+    indexer.sync()
+    assert cache_rows(make_engine(url)) == clean_index(commons.manifest, anvil_url, tmp_path)
+
+
+def test_range_halves_when_the_node_says_too_many_results():
+    policy = RangePolicy(blocks=1000)
+    error = RpcError("eth_getLogs", -32005, "query returned more than 10000 results")
+    assert error.too_many_results
+    policy.shrink()
+    assert policy.blocks == 500
+
+
+def test_range_grows_when_answers_are_small():
+    policy = RangePolicy(blocks=1000, target_logs=10_000)
+    policy.after(10)
+    assert policy.blocks == 2000
+
+
+def test_confirmations_keep_the_newest_blocks_out(commons, history, anvil_url, cache_url):
+    indexer = indexer_for(commons.manifest, anvil_url, cache_url, confirmations=3)
+    indexer.sync()
+    assert indexer.sink.cursor().number == commons.w3.eth.block_number - 3
+
+
+def test_cached_state_equals_contract_state_through_a_proposal_life(commons, stewards, founders, anvil_url, cache_url):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    indexer = indexer_for(commons.manifest, anvil_url, cache_url)
+    pid = propose(commons, stewards[0], [act.appoint_steward(commons.addresses, founders[3].address)], "Appoint")
+    seen = []
+    with TestClient(create_app(cache_url, upgrade_schema=False)) as client:
+        def check():
+            indexer.sync()
+            api_state = client.get(f"/api/proposals/{pid}").json()["state"]
+            chain_state = commons.proposal(pid).state
+            seen.append(chain_state)
+            assert api_state == chain_state
+
+        check()  # pending
+        to_voting(commons, pid)
+        check()  # active
+        for member in founders[:3]:
+            vote(commons, member, pid, "for")
+        check()
+        to_deadline_passed(commons, pid)
+        check()  # succeeded
+        commons.submit(commons.plan_lifecycle("queue", pid), founders[0])
+        check()  # queued
+        advance(commons.w3, 400)
+        commons.submit(commons.plan_lifecycle("execute", pid), founders[0])
+        check()  # executed
+    assert seen[0] == "pending" and {"active", "succeeded", "queued", "executed"} <= set(seen)
+
+
+def test_unvoted_proposal_reads_defeated_after_its_deadline(commons, stewards, anvil_url, cache_url):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    pid = propose(commons, stewards[0], [act.pay(stewards[1].address, 1)], "Ignored")
+    to_deadline_passed(commons, pid)
+    indexer_for(commons.manifest, anvil_url, cache_url).sync()
+    with TestClient(create_app(cache_url, upgrade_schema=False)) as client:
+        assert client.get(f"/api/proposals/{pid}").json()["state"] == commons.proposal(pid).state == "defeated"
