@@ -1,0 +1,168 @@
+"""The public API over an indexed history (SQLite and PostgreSQL): what it says, and how it refuses bad input."""
+
+import csv
+import io
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from governance.decision_log import verify
+from governance.client import Commons
+from tests.cache_support import _empty_postgres, fresh_sqlite, indexer_for, make_history
+
+
+@pytest.fixture(scope="module")
+def indexed(w3, deployed, founders, anvil_url, tmp_path_factory, pg_database):
+    """One history for the module, indexed into SQLite and PostgreSQL; the chain is rolled back afterwards."""
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+    commons = Commons(w3, deployed)
+    ids = make_history(commons, founders[:2], founders)
+    _empty_postgres(pg_database)
+    urls = {"sqlite": fresh_sqlite(tmp_path_factory.mktemp("api")), "postgresql": pg_database}
+    for url in urls.values():
+        indexer_for(deployed, anvil_url, url).sync()
+    yield commons, ids, urls
+    w3.provider.make_request("evm_revert", [snapshot])
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def client(request, indexed):
+    _, ids, urls = indexed
+    with TestClient(create_app(urls[request.param], upgrade_schema=False)) as test_client:
+        test_client.ids = ids
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def commons(indexed):
+    return indexed[0]
+
+
+def test_overview_reports_counts_treasury_and_index_progress(client, commons):
+    body = client.get("/api/commons").json()
+    assert body["member_count"] == commons.membership.functions.memberCount().call()
+    assert body["proposal_count"] == 3 and body["steward_count"] == 3
+    assert body["treasury_wei"] == str(commons.w3.eth.get_balance(commons.manifest.timelock))
+    assert body["indexed_block"]["number"] == commons.w3.eth.block_number and body["blocks_behind"] == 0
+
+
+def test_overview_shows_current_settings(client):
+    assert client.get("/api/commons").json()["settings"]["quorum_numerator"] == 30
+
+
+def test_members_lists_current_members_only_by_default(client):
+    handles = {m["handle"] for m in client.get("/api/members").json()["data"]}
+    assert "newcomer" in handles and "founder5" not in handles
+
+
+def test_former_members_are_listed_with_how_they_left(client):
+    former = client.get("/api/members", params={"status": "former"}).json()["data"]
+    assert [(m["handle"], m["left_how"]) for m in former] == [("founder5", "resigned")]
+
+
+def test_member_detail_has_history_and_votes(client, founders):
+    body = client.get(f"/api/members/{founders[0].address.lower()}").json()
+    assert body["address"] == founders[0].address
+    assert {e["kind"] for e in body["history"]} >= {"MemberAdmitted", "StewardAppointed"}
+    assert any(v["reason"] == "too early" for v in body["votes"])
+
+
+def test_stewards_lists_appointed_steward(client, founders):
+    assert founders[2].address in {s["address"] for s in client.get("/api/stewards").json()["data"]}
+
+
+def test_proposal_detail_has_text_actions_timeline_and_votes(client):
+    body = client.get(f"/api/proposals/{client.ids['admit']}").json()
+    assert body["title"] == "Admit the newcomer" and body["state"] == "executed"
+    assert body["actions"][0]["in_words"].startswith("Admit 0x")
+    assert [s["step"] for s in body["timeline"]][:1] == ["ProposalCreated"]
+    assert {"ProposalQueued", "ProposalExecuted"} <= {s["step"] for s in body["timeline"]}
+    assert len(body["votes"]) == 4 and body["quorum_progress"]["reached"]
+
+
+def test_proposal_found_by_its_number(client):
+    assert client.get("/api/proposals/3").json()["proposal_id"] == str(client.ids["pay"])
+
+
+def test_proposal_text_keeps_unicode(client):
+    assert "Gießkannen" in client.get(f"/api/proposals/{client.ids['pay']}").json()["description"]
+
+
+def test_proposals_filter_by_state(client):
+    states = {p["state"] for p in client.get("/api/proposals", params={"state": "executed"}).json()["data"]}
+    assert states == {"executed"}
+
+
+def test_proposals_filter_by_state_matches_each_proposals_state(client):
+    every = client.get("/api/proposals").json()["data"]
+    for proposal in every:
+        filtered = client.get("/api/proposals", params={"state": proposal["state"]}).json()["data"]
+        assert proposal["proposal_id"] in {p["proposal_id"] for p in filtered}
+
+
+def test_proposals_filter_by_proposer(client, stewards):
+    data = client.get("/api/proposals", params={"proposer": stewards[1].address}).json()["data"]
+    assert [p["title"] for p in data] == ["Appoint a third steward"]
+
+
+def test_proposals_keyset_pages_cover_all_without_repeats(client):
+    first = client.get("/api/proposals", params={"limit": 2}).json()
+    second = client.get("/api/proposals", params={"limit": 2, "before": first["next_before"]}).json()
+    numbers = [p["number"] for p in first["data"] + second["data"]]
+    assert numbers == [3, 2, 1] and second["next_before"] is None
+
+
+def test_decision_log_pages_form_a_valid_hash_chain(client):
+    first = client.get("/api/decisions", params={"limit": 10}).json()
+    rest = client.get("/api/decisions", params={"after": first["next_after"], "limit": 500}).json()
+    entries = first["data"] + rest["data"]
+    assert verify(entries) == [] and entries[-1]["hash"] == first["head_hash"]
+
+
+def test_jsonl_export_is_the_hash_chain(client):
+    lines = client.get("/api/decisions/export.jsonl").text.splitlines()
+    assert verify([json.loads(line) for line in lines]) == []
+
+
+def test_csv_export_has_one_row_per_entry(client):
+    rows = list(csv.DictReader(io.StringIO(client.get("/api/decisions/export.csv").text)))
+    assert len(rows) == client.get("/api/commons").json()["decision_log_count"]
+
+
+def test_participation_reports_turnout_per_proposal(client):
+    body = client.get("/api/stats/participation").json()
+    pay = next(p for p in body["per_proposal"] if p["title"] == "Pay the newcomer")
+    assert pay["voters"] == 2 and pay["electorate"] == 7 and pay["turnout"] == pytest.approx(2 / 7, abs=1e-3)
+
+
+@pytest.mark.parametrize("path, status, code", [
+    ("/api/members/0xnot-an-address", 400, "invalid_address"),
+    ("/api/members/0x0000000000000000000000000000000000000001", 404, "unknown_member"),
+    ("/api/proposals/not-a-number", 400, "invalid_proposal_id"),
+    ("/api/proposals/123456789012345678901234567890", 404, "unknown_proposal"),
+    ("/api/proposals/" + str(2**256), 400, "invalid_proposal_id"),
+    ("/api/proposals?limit=100000", 422, "invalid_request"),
+    ("/api/proposals?state=dormant", 422, "invalid_request"),
+    ("/api/proposals?proposer=0x12", 400, "invalid_address"),
+    ("/api/decisions?after=-1", 422, "invalid_request"),
+])
+def test_bad_input_gets_a_4xx_json_error_in_words(client, path, status, code):
+    response = client.get(path)
+    assert (response.status_code, response.json()["code"]) == (status, code)
+    assert len(response.json()["detail"]) > 10
+
+
+def test_responses_carry_security_headers(client):
+    headers = client.get("/api/commons").headers
+    assert "script-src 'self'" in headers["content-security-policy"] and "unsafe-inline" not in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "DENY"
+
+
+def test_unindexed_cache_answers_503_with_a_sentence(tmp_path):
+    from tests.cache_support import fresh_sqlite
+
+    with TestClient(create_app(fresh_sqlite(tmp_path, "empty.db"), upgrade_schema=False)) as empty:
+        response = empty.get("/api/commons")
+    assert response.status_code == 503 and "not indexed" in response.json()["detail"]
