@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from eth_abi import decode, encode
+from eth_abi.exceptions import EncodingError
 from eth_utils import function_signature_to_4byte_selector, is_address, to_checksum_address
 
 from governance.errors import InvalidInput
@@ -65,6 +66,8 @@ def parse_eth(text: str) -> int:
         amount = Decimal(text)
     except ArithmeticError as exc:
         raise InvalidInput(f"{text!r} is not an amount of ETH.") from exc
+    if not amount.is_finite():
+        raise InvalidInput(f"{text!r} is not an amount of ETH.")
     wei = amount * WEI_PER_ETH
     if amount <= 0 or wei != wei.to_integral_value():
         raise InvalidInput(f"{text!r} is not a positive amount of ETH (at most 18 decimals).")
@@ -106,10 +109,13 @@ def pay(recipient: str, wei: int) -> Action:
 def change_setting(addresses: Addresses, name: str, value: int) -> Action:
     if name not in SETTINGS:
         raise InvalidInput(f"Unknown setting {name!r}; choose one of {', '.join(SETTINGS)}.")
-    role, signature, _unit = SETTINGS[name]
+    role, signature, unit = SETTINGS[name]
+    arg_type = signature[signature.index("(") + 1 : -1]
+    largest = 100 if unit == "percent" else 2 ** int(arg_type.removeprefix("uint")) - 1
     if value < 0:
         raise InvalidInput(f"{name} cannot be negative.")
-    arg_type = signature[signature.index("(") + 1 : -1]
+    if value > largest:
+        raise InvalidInput(f"The {name.replace('-', ' ')} must be from 0 to {largest} {unit}, not {value}.")
     return Action(getattr(addresses, role), 0, _call(signature, [arg_type], [value]))
 
 
@@ -123,7 +129,7 @@ def contract_call(target: str, signature: str, args: list, value: int = 0) -> Ac
         raise InvalidInput(f"{signature} takes {len(types)} arguments but {len(args)} were given.")
     try:
         return Action(checked_address(target, "target"), value, _call(signature, types, args))
-    except (TypeError, ValueError, OverflowError) as exc:
+    except (TypeError, ValueError, OverflowError, EncodingError) as exc:
         raise InvalidInput(f"The arguments do not fit {signature}: {exc}") from exc
 
 
