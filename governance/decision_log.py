@@ -8,6 +8,7 @@ Integers inside `data` are decimal strings, because uint256 values do not fit JS
 
 import hashlib
 import json
+from json.encoder import encode_basestring  # the C string quoter json.dumps(ensure_ascii=False) uses
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
@@ -27,15 +28,16 @@ SUBJECT_ARG = {
 
 def json_safe(value: Any) -> Any:
     """`value` with every integer as a decimal string (recursively), ready for canonical JSON."""
-    if isinstance(value, bool):
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
         return value
-    if isinstance(value, int):
+    if kind is int:
         return str(value)
-    if isinstance(value, dict):
+    if kind is dict:
         return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if kind is list or kind is tuple:
         return [json_safe(v) for v in value]
-    return value
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 def canonical_json(body: dict) -> str:
@@ -57,12 +59,13 @@ def subject_of(event: Event) -> str | None:
     return str(value) if isinstance(value, int) else value
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Entry:
-    """One decision-log entry: its body (what is hashed) and its hash."""
+    """One decision-log entry: its body (what is hashed), its hash, and its data as canonical JSON."""
 
     body: dict
     hash: str
+    data_json: str = ""
 
     @property
     def seq(self) -> int:
@@ -75,6 +78,8 @@ class Entry:
 
 def make_entry(event: Event, seq: int, prev_hash: str) -> Entry:
     """The entry for `event` at position `seq` (from 1), chained to `prev_hash`."""
+    data = json_safe(event.args)
+    subject = subject_of(event)
     body = {
         "seq": seq,
         "block_number": event.block_number,
@@ -84,11 +89,19 @@ def make_entry(event: Event, seq: int, prev_hash: str) -> Entry:
         "timestamp": event.timestamp,
         "contract": event.contract,
         "kind": event.name,
-        "subject": subject_of(event),
-        "data": json_safe(event.args),
+        "subject": subject,
+        "data": data,
         "prev_hash": prev_hash,
     }
-    return Entry(body, entry_hash(body))
+    # The same bytes canonical_json(body) gives (a test holds them equal), written out in key order
+    # because this runs once per event in a backfill.
+    data_json = canonical_json(data)
+    text = (f'{{"block_hash":{encode_basestring(event.block_hash)},"block_number":{event.block_number},'
+            f'"contract":{encode_basestring(event.contract)},"data":{data_json},"kind":{encode_basestring(event.name)},'
+            f'"log_index":{event.log_index},"prev_hash":{encode_basestring(prev_hash)},"seq":{seq},'
+            f'"subject":{"null" if subject is None else encode_basestring(subject)},"timestamp":{event.timestamp},'
+            f'"tx_hash":{encode_basestring(event.tx_hash)}}}')
+    return Entry(body, "0x" + hashlib.sha256(text.encode()).hexdigest(), data_json)
 
 
 def chain(events: Iterable[Event], last_seq: int = 0, last_hash: str = GENESIS_HASH) -> Iterator[Entry]:

@@ -146,3 +146,34 @@ def test_unvoted_proposal_reads_defeated_after_its_deadline(commons, stewards, a
     indexer_for(commons.manifest, anvil_url, cache_url).sync()
     with TestClient(create_app(cache_url, upgrade_schema=False)) as client:
         assert client.get(f"/api/proposals/{pid}").json()["state"] == commons.proposal(pid).state == "defeated"
+
+
+def test_entry_hash_is_the_hash_of_its_canonical_json(commons, history, anvil_url):
+    from governance.audit import chain_events
+    from governance.decision_log import chain, entry_hash
+
+    entries = list(chain(chain_events(anvil_url, commons.manifest, commons.w3.eth.block_number)))
+    assert entries and all(entry_hash(e.body) == e.hash for e in entries)
+
+
+def test_fast_decoding_agrees_with_eth_abi_for_every_event(commons, history, anvil_url):
+    from eth_abi import decode
+
+    from governance.events import checksummed
+
+    raw = commons.w3.provider.make_request("eth_getLogs", [{"fromBlock": hex(commons.manifest.deployment_block)}])["result"]
+    decoder = LogDecoder({"membership": commons.manifest.membership, "governor": commons.manifest.governor,
+                          "timelock": commons.manifest.timelock})
+    checked = 0
+    for log in raw:
+        event = decoder.decode(log)
+        if event is None:
+            continue
+        spec = decoder._decoders[(event.contract, log["topics"][0])]
+        values = decode(spec.data_types, bytes.fromhex(log["data"][2:])) if spec.data_types else ()
+        for name, abi_type, value in zip(spec.data_names, spec.data_types, values):
+            expected = checksummed(value) if abi_type == "address" else "0x" + value.hex() if isinstance(value, bytes) else value
+            if not abi_type.endswith("]"):
+                assert event.args[name] == expected, (event.name, name)
+                checked += 1
+    assert checked > 50
