@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.engine import Connection
 
-from api.deps import LOG, MAX_PAGE, connection, entry_public, indexed_cursor
+from api.deps import LOG, MAX_PAGE, answers, connection, entry_public, indexed_cursor
 from api.models import DecisionsPublic
 from governance.decision_log import canonical_json
 
@@ -27,9 +27,14 @@ def list_decisions(
 ):
     """Entries in chain order; `head_hash` is the hash of the newest entry, which pins the whole log."""
     cursor = indexed_cursor(conn)
-    rows = conn.execute(sa.select(LOG).where(LOG.c.seq > (after or 0)).order_by(LOG.c.seq).limit(limit)).all()
-    return {"data": [entry_public(r) for r in rows], "count": cursor["log_seq"], "head_hash": cursor["log_head_hash"],
-            "next_after": rows[-1].seq if len(rows) == limit else None}
+
+    def page() -> DecisionsPublic:
+        rows = conn.execute(sa.select(LOG).where(LOG.c.seq > (after or 0)).order_by(LOG.c.seq).limit(limit)).all()
+        return DecisionsPublic.model_validate({"data": [entry_public(r) for r in rows], "count": cursor["log_seq"],
+                                               "head_hash": cursor["log_head_hash"],
+                                               "next_after": rows[-1].seq if len(rows) == limit else None})
+
+    return answers.answer(("decisions", after, limit, cursor["block_hash"]), page)
 
 
 def _entries(request: Request) -> Iterator[dict]:
