@@ -99,4 +99,10 @@ class AnswerCache:
         return Response(body, media_type="application/json")
 
 
-answers = AnswerCache()
+
+def answers(request: Request) -> AnswerCache:
+    """The app's own answer cache (one per app, so two caches in one process never share answers)."""
+    state = request.app.state
+    if getattr(state, "answers", None) is None:
+        state.answers = AnswerCache()
+    return state.answers

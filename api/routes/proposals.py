@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.engine import Connection
 
-from api.deps import LOG, MAX_PAGE, ApiError, answers, connection, entry_public, indexed_cursor, parse_address, parse_uint256
+from api.deps import LOG, MAX_PAGE, AnswerCache, ApiError, answers, connection, entry_public, indexed_cursor, parse_address, parse_uint256
 from api.models import Member, Proposal, ProposalDetail, ProposalPublic, ProposalsPublic, Vote, VotePublic, VotesPublic
 from governance.proposal_state import ProposalFacts, proposal_state_at
 from governance.reverts import PROPOSAL_STATES
@@ -113,10 +113,11 @@ def votes_of(conn: Connection, condition, after: int | None = None, limit: int |
 
 
 @router.get("/{proposal_ref}", response_model=ProposalDetail)
-def get_proposal(proposal_ref: str, conn: Annotated[Connection, Depends(connection)]):
+def get_proposal(proposal_ref: str, conn: Annotated[Connection, Depends(connection)],
+                 cache: Annotated[AnswerCache, Depends(answers)]):
     """One proposal (by id or by number): text, decoded actions, timeline, tallies, quorum progress and every vote."""
     cursor = indexed_cursor(conn)
-    return answers.answer(("proposal", proposal_ref, cursor["block_hash"]),
+    return cache.answer(("proposal", proposal_ref, cursor["block_hash"]),
                           lambda: ProposalDetail.model_validate(proposal_detail(conn, proposal_ref, cursor["block_timestamp"])))
 
 
