@@ -14,6 +14,9 @@ from governance.errors import ConfigurationError, Reverted, RetryableError
 from governance.reverts import decode_revert, sentence
 
 GAS_HEADROOM = 1.2
+# With the timestamp clock, a vote checkpoint written in a later second than the estimate's block
+# takes a fresh storage slot (~20k more); a transaction may write up to three of them.
+CHECKPOINT_ALLOWANCE = 66_000
 
 
 def connect(rpc_url: str, timeout: float = 30.0) -> Web3:
@@ -121,7 +124,7 @@ def transact(w3: Web3, signer: Signer, to: str | None, data: bytes | str, value:
         tx["to"] = to
     simulate(w3, tx)
     try:
-        tx["gas"] = int(w3.eth.estimate_gas(tx, "pending") * GAS_HEADROOM)
+        tx["gas"] = int(w3.eth.estimate_gas(tx, "pending") * GAS_HEADROOM) + CHECKPOINT_ALLOWANCE
         tx["nonce"] = w3.eth.get_transaction_count(signer.address, "pending") if nonce is None else nonce
         tx["chainId"] = w3.eth.chain_id
         tx.update(fee_fields(w3))
