@@ -5,8 +5,12 @@ Members act through anvil's unlocked development accounts, so no key is involved
 moved with `evm_increaseTime`, which only a development node allows.
 """
 
+import json
+import secrets
 from collections.abc import Callable
+from pathlib import Path
 
+from eth_account import Account
 from web3 import Web3
 
 from governance import actions as act
@@ -22,6 +26,7 @@ HANDLES = ["ada", "bell", "cato", "dara", "eli", "fern", "gus", "hana", "ivo", "
 SETTINGS = CommonsSettings(voting_delay=60, voting_period=3 * 24 * 3600, quorum_percent=30,
                            late_quorum_extension=24 * 3600, timelock_delay=24 * 3600)
 TREASURY_ETH = 25
+RELAYER_ETH = 10
 ACCOUNTS_NEEDED = len(HANDLES) + 3  # founders, the deployer, a newcomer, a supplier
 
 
@@ -102,3 +107,24 @@ def seed_demo(w3: Web3, report: Callable[[str], None] = lambda _: None) -> Manif
         {"cato": ("for", "The seed store got wet twice this month."), "gus": ("for", "")}, finish=False)
     report("Demo history written.")
     return manifest
+
+
+def provision_relayer(w3: Web3, keystore: Path, password_file: Path) -> str:
+    """Create the local demo's relayer key, stored encrypted beside the chain state, and fund it.
+
+    The password sits in its own file readable only by its owner; nothing is printed or logged.
+    Returns the relayer's address.
+    """
+    if keystore.is_file():
+        return "0x" + json.loads(keystore.read_text())["address"]
+    if not is_development_node(w3):
+        raise ConfigurationError("A demo relayer is only made on a local anvil node; give a real one COMMONS_RELAYER_KEYSTORE.")
+    account = Account.create()
+    password = secrets.token_urlsafe(24)
+    keystore.parent.mkdir(parents=True, exist_ok=True)
+    password_file.touch(mode=0o600)
+    password_file.write_text(password)
+    keystore.touch(mode=0o600)
+    keystore.write_text(json.dumps(Account.encrypt(account.key, password)))
+    transact(w3, NodeSigner(w3.eth.accounts[-1]), account.address, b"", Web3.to_wei(RELAYER_ETH, "ether"))
+    return account.address

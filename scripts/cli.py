@@ -201,22 +201,26 @@ def deploy(
 @app.command()
 def demo(rpc: RpcOption = None, as_json: JsonOption = False):
     """Seed the demo commons on the local node (once; later runs say it is there)."""
-    from governance.demo import seed_demo
+    from governance.demo import RELAYER_ETH, provision_relayer, seed_demo
     from governance.manifest import default_path
 
     w3 = connect(rpc_url(rpc))
     path = default_path(w3.eth.chain_id)
-    if path.is_file():
-        existing = Commons.connect(rpc_url(rpc))
-        if w3.eth.get_code(existing.manifest.governor):
-            out.print(f"A commons is already deployed on this chain: “{existing.manifest.name}” ({path}).")
-            return
-    manifest = seed_demo(w3, report=(lambda _: None) if as_json else out.print)
-    save(manifest)
+    existing = Commons.connect(rpc_url(rpc)).manifest if path.is_file() else None
+    if existing and w3.eth.get_code(existing.governor):
+        manifest = existing
+        if not as_json:
+            out.print(f"A commons is already deployed on this chain: “{manifest.name}” ({path}).")
+    else:
+        manifest = seed_demo(w3, report=(lambda _: None) if as_json else out.print)
+        save(manifest)
+    state_dir = get_settings().state_dir
+    relayer = provision_relayer(w3, state_dir / "relayer-keystore.json", state_dir / "relayer-password")
     if as_json:
-        print_json(asdict(manifest))
+        print_json(asdict(manifest) | {"relayer": relayer})
     else:
         out.print(f"Demo commons “{manifest.name}” ready; governor {manifest.governor}.")
+        out.print(f"Vote relayer {relayer} funded with {RELAYER_ETH} ETH; its key is encrypted in {state_dir / 'relayer-keystore.json'}.")
 
 
 # ---- proposing --------------------------------------------------------------------------------
