@@ -1,5 +1,6 @@
 """Property: for random admissions, removals, resignations, delegations and votes, the chain agrees with a
-plain Python model of the rules (votes follow delegation; weight and quorum are read at the snapshot;
+plain Python model of the rules (votes follow delegation, and return to their owners when the delegatee
+leaves; weight and quorum are read at the snapshot;
 For + Abstain count toward quorum; a proposal passes when quorum is met and For beats Against).
 
 Admissions and removals are sent as the impersonated timelock (what an executed proposal does), so an
@@ -22,6 +23,7 @@ from tests.helpers import act, advance_to, fund, impersonate, propose, send, to_
 from tests.helpers import test_key_signer as key_signer
 
 POOL_SIZE = 6
+ZERO = "0x0000000000000000000000000000000000000000"
 FOUNDING = 2
 QUORUM_PERCENTS = (20, 50, 67)
 PROPERTY_SETTINGS = CommonsSettings(voting_delay=10, voting_period=600, quorum_percent=0, late_quorum_extension=60,
@@ -58,6 +60,10 @@ class Rules:
             if not self.member[who]:
                 return "MembershipNotMember"
             self.member[who] = False
+            # A vote never leaves the commons: votes delegated to a leaving member return to their owners.
+            for i in range(POOL_SIZE):
+                if self.delegate[i] == who and i != who:
+                    self.delegate[i] = i
         elif kind == "delegate":
             (to,) = rest
             if to != who and not self.member[to]:
@@ -142,6 +148,8 @@ def assert_registry_matches(commons: Commons, pool: list, rules: Rules) -> None:
     for i, signer in enumerate(pool):
         assert m.isMember(signer.address).call() == rules.member[i], i
         assert m.getVotes(signer.address).call() == rules.votes(i), i
+        delegate = rules.delegate[i]
+        assert m.delegates(signer.address).call() == (pool[delegate].address if delegate is not None else ZERO), i
 
 
 account = st.integers(0, POOL_SIZE - 1)
