@@ -8,6 +8,7 @@ fit in the deployment), deploys a commons, serves the relay with uvicorn, prints
 import argparse
 import statistics
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -26,7 +27,8 @@ from governance.deploy import deploy_commons  # noqa: E402
 from governance.manifest import CommonsSettings  # noqa: E402
 from governance.node import LocalNode  # noqa: E402
 from governance.relayer import RelayOptions, Relayer  # noqa: E402
-from tests.web_support import Server, web_app  # noqa: E402
+from api.app import create_app  # noqa: E402
+from tests.web_support import Server  # noqa: E402
 
 REASON = "Good for the garden and fair to everyone"  # 40 characters, as in bench_gas.py
 SETTINGS = CommonsSettings(voting_delay=1, voting_period=7 * 24 * 3600, quorum_percent=30, late_quorum_extension=600,
@@ -104,19 +106,9 @@ def gas_per_vote(commons: Commons, keys: list[KeySigner], relay_key: KeySigner) 
     return rows
 
 
-def burst(commons: Commons, keys: list[KeySigner], relay_key: KeySigner, count: int, clients: int = 64) -> dict:
-    """`count` members' ballots POSTed to the relay at once; all must land once. Returns the figures."""
-    pid = open_proposal(commons, keys[0], f"Burst of {count}")
-    voters = keys[1: count + 1]
-    bodies = []
-    for key in voters:
-        ballot, signature = signed(commons, key, pid)
-        bodies.append({"proposal_id": str(pid), "support": "for", "voter": key.address, "nonce": str(ballot.nonce),
-                       "reason": REASON, "signature": "0x" + signature.hex()})
-    app = web_app()
-    relayer = Relayer(commons, relay_key, RelayOptions(batch_window=0.25, max_batch=50, client_rate_per_minute=10**6)).start()
-    app.state.relayer = relayer
-    with Server(app) as server, requests.Session() as session:
+def _burst_over_http(server: Server, relayer: Relayer, bodies: list[dict], clients: int):
+    """POST every body at once from `clients` threads; wait until every accepted ballot settles."""
+    with requests.Session() as session:
         adapter = requests.adapters.HTTPAdapter(pool_connections=clients, pool_maxsize=clients)
         session.mount("http://", adapter)
         started = time.monotonic()
@@ -127,7 +119,24 @@ def burst(commons: Commons, keys: list[KeySigner], relay_key: KeySigner, count: 
         tickets = [a.json()["id"] for a in answers if a.status_code == 202]
         while any(relayer.ticket(t).status in ("queued", "sent") for t in tickets):
             time.sleep(0.05)
-        landed = time.monotonic() - started
+        return answers, accepted, time.monotonic() - started, tickets, refused
+
+
+def burst(commons: Commons, keys: list[KeySigner], relay_key: KeySigner, count: int, clients: int = 64) -> dict:
+    """`count` members' ballots POSTed to the relay at once; all must land once. Returns the figures."""
+    pid = open_proposal(commons, keys[0], f"Burst of {count}")
+    voters = keys[1: count + 1]
+    bodies = []
+    for key in voters:
+        ballot, signature = signed(commons, key, pid)
+        bodies.append({"proposal_id": str(pid), "support": "for", "voter": key.address, "nonce": str(ballot.nonce),
+                       "reason": REASON, "signature": "0x" + signature.hex()})
+    relayer = Relayer(commons, relay_key, RelayOptions(batch_window=0.25, max_batch=50, client_rate_per_minute=10**6)).start()
+    with tempfile.TemporaryDirectory() as cache_dir:  # the real app; only its relay is measured here (no indexer)
+        app = create_app(f"sqlite:///{cache_dir}/cache.db")
+        app.state.relayer = relayer
+        with Server(app) as server:
+            answers, accepted, landed, tickets, refused = _burst_over_http(server, relayer, bodies, clients)
     relayer.stop()
     logs = commons.governor.events.VoteCast().get_logs(from_block=commons.manifest.deployment_block, argument_filters={"proposalId": pid})
     burst_votes = [e["args"]["voter"] for e in logs if e["args"]["voter"] != keys[0].address]

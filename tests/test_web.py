@@ -1,18 +1,24 @@
-"""The web client in a real browser (Debian chromium, headless, phone-sized) with an injected test wallet.
+"""The web client in a real browser (Debian chromium, headless, phone-sized) with an injected test wallet,
+served by the real app (create_app) whose background indexer follows anvil into a SQLite cache.
 
 Each test saves a screenshot under test-artifacts/.
 """
 
+import csv
+import io
+import json
 from pathlib import Path
 
 import pytest
 import requests
 
+from api.app import CSP
 from governance import actions as act
+from governance.decision_log import verify
 from governance.relayer import RelayOptions, Relayer
 from tests import helpers
-from tests.helpers import fund, propose, to_voting
-from tests.web_support import CHROMIUM_ARGS, PHONE, Server, TestWallet, web_app
+from tests.helpers import fund, propose, to_voting, vote
+from tests.web_support import CHROMIUM_ARGS, PHONE, Server, TestWallet, served_app, wait_indexed
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -22,8 +28,9 @@ TIMEOUT_MS = 20_000
 
 
 @pytest.fixture(scope="module")
-def server():
-    with Server(web_app()) as running:
+def server(deployed, anvil_url, tmp_path_factory):
+    """The real app on a SQLite file, its indexer following anvil (through the per-test rollbacks, as reorgs)."""
+    with Server(served_app(deployed, anvil_url, tmp_path_factory.mktemp("web") / "cache.db")) as running:
         yield running
 
 
@@ -53,6 +60,7 @@ def page(browser, request):
     tab.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.on("console", lambda message: errors.append(message.text) if "Content Security Policy" in message.text else None)
     tab.errors = errors
     yield tab
     ARTIFACTS.mkdir(exist_ok=True)
@@ -61,10 +69,12 @@ def page(browser, request):
 
 
 @pytest.fixture
-def open_proposal(commons, stewards) -> int:
+def open_proposal(commons, stewards, server, w3) -> int:
+    """A proposal open for voting, already in the API (active at the indexed block)."""
     pid = propose(commons, stewards[0], [act.pay("0x000000000000000000000000000000000000bEEF", 10**18)], "Buy a shared lawnmower",
                   "We mow **together**.\n\n- one machine\n- a rota")
     to_voting(commons, pid)
+    wait_indexed(server.url, w3)
     return pid
 
 
@@ -88,9 +98,13 @@ def test_member_votes_with_reason_through_relay_and_sees_it_counted(page, server
     logs = commons.governor.events.VoteCast().get_logs(from_block=receipt["blockNumber"], to_block=receipt["blockNumber"])
     assert [(e["args"]["voter"], e["args"]["support"], e["args"]["reason"]) for e in logs] == [
         (member.address, 1, "A shared mower saves money & space")]
-    api_votes = requests.get(f"{server.url}/api/proposals/{open_proposal}", timeout=10).json()["votes"]
-    assert [v["reason"] for v in api_votes if v["voter"] == member.address] == ["A shared mower saves money & space"]
+    # The page waited for the real API (its indexer) to list the vote; it says what the chain says.
+    api_proposal = requests.get(f"{server.url}/api/proposals/{open_proposal}", timeout=10).json()
+    assert [(v["handle"], v["support"], v["reason"], v["tx_hash"]) for v in api_proposal["votes"] if v["voter"] == member.address] == [
+        ("founder2", "for", "A shared mower saves money & space", tx_hash)]
+    assert (api_proposal["votes_for"], api_proposal["voter_count"]) == (1, 1)
     assert "A shared mower saves money & space" in page.inner_text(f"#votes li[data-voter='{member.address}']")
+    assert "For 1" in page.inner_text(".tallies .counts")
     assert page.errors == []
 
 
@@ -132,10 +146,11 @@ def test_wallet_on_wrong_chain_is_asked_to_switch(page, server, relayer, open_pr
     assert int(added["chainId"], 16) == w3.eth.chain_id and added["rpcUrls"]
 
 
-def test_script_in_proposal_text_is_rendered_inert(page, server, relayer, commons, stewards):
+def test_script_in_proposal_text_is_rendered_inert(page, server, relayer, commons, stewards, w3):
     hostile = ("Hello <script>window.__pwned = 1</script>\n\n<img src=x onerror=\"window.__pwned = 2\">\n\n"
                "[click me](javascript:window.__pwned=3)")
     pid = propose(commons, stewards[0], [act.pay("0x000000000000000000000000000000000000bEEF", 1)], "Hostile text", hostile)
+    wait_indexed(server.url, w3)
     page.goto(f"{server.url}/#/proposal/{pid}")
     page.wait_for_selector("#proposal-text")
     text = page.locator("#proposal-text")
@@ -145,3 +160,79 @@ def test_script_in_proposal_text_is_rendered_inert(page, server, relayer, common
     if text.locator("a").count():
         text.locator("a").first.click()
     assert page.evaluate("window.__pwned") is None
+
+
+# ---- observers: the decision log, its exports, participation and the audit status, from the real API
+
+
+@pytest.fixture
+def voted_history(commons, stewards, founders, server, w3) -> dict:
+    """Two proposals with votes and reasons (one still open, one closed), indexed by the API."""
+    first = propose(commons, stewards[0], [act.pay("0x000000000000000000000000000000000000bEEF", 1)], "Plant an orchard")
+    to_voting(commons, first)
+    for member, support, reason in [(founders[0], "for", "Apples for all"), (founders[1], "for", ""),
+                                    (founders[2], "against", "Too much shade"), (founders[3], "abstain", "")]:
+        vote(commons, member, first, support, reason)
+    helpers.to_deadline_passed(commons, first)
+    second = propose(commons, stewards[1], [act.pay("0x000000000000000000000000000000000000bEEF", 2)], "Mend the fence")
+    to_voting(commons, second)
+    vote(commons, founders[4], second, "for", "It leans")
+    return {"ids": (first, second), "overview": wait_indexed(server.url, w3)}
+
+
+def test_observer_reads_the_decision_log_filters_it_and_downloads_both_exports(page, server, voted_history, founders):
+    page.goto(f"{server.url}/#/decisions")
+    page.wait_for_selector("#decision-log li")
+    total = voted_history["overview"]["decision_log_count"]
+    assert page.locator("#decision-log li").count() == total  # a small log is shown whole, newest first
+    newest = page.locator("#decision-log li").first
+    assert newest.get_attribute("data-seq") == str(total) and "@founder4 voted for #2 “Mend the fence”: “It leans”" in newest.inner_text()
+
+    page.select_option("select[name=group]", "votes")
+    page.fill("input[name=about]", "@founder2")
+    page.click(".filters button")
+    page.wait_for_selector("#log-status:has-text('matching')")
+    assert [item.inner_text().split("\n")[0] for item in page.locator("#decision-log li").all()] == [
+        "VoteCast @founder2 voted against #1 “Plant an orchard”: “Too much shade”"]
+
+    with page.expect_download() as csv_download:
+        page.click("#export-csv")
+    rows = list(csv.DictReader(io.StringIO(Path(csv_download.value.path()).read_text())))
+    assert len(rows) == total and rows[-1]["hash"] == voted_history["overview"]["decision_log_head_hash"]
+    with page.expect_download() as jsonl_download:
+        page.click("#export-jsonl")
+    entries = [json.loads(line) for line in Path(jsonl_download.value.path()).read_text().splitlines()]
+    assert len(entries) == total and verify(entries) == []
+    assert [e["data"]["reason"] for e in entries if e["kind"] == "VoteCast" and e["data"]["voter"] == founders[2].address] == ["Too much shade"]
+    assert page.errors == []
+
+
+def test_observer_sees_turnout_per_proposal_in_the_participation_chart(page, server, voted_history):
+    page.goto(f"{server.url}/#/participation")
+    page.wait_for_selector("#turnout-chart")
+    bars = page.locator("#turnout-chart rect.turnout")
+    assert bars.count() == 2
+    heights = [float(bar.get_attribute("height")) for bar in bars.all()]
+    assert heights[0] == pytest.approx(4 * heights[1], rel=0.01)  # 4 of 6 voted on the first, 1 of 6 on the second
+    legend = page.inner_text("#turnout-legend")
+    assert "#1 Plant an orchard 4 of 6 · 67%" in legend and "#2 Mend the fence 1 of 6 · 17%" in legend
+    assert page.errors == []
+
+
+def test_observer_sees_the_audit_status_of_the_index(page, server, voted_history, w3):
+    overview = voted_history["overview"]
+    page.goto(f"{server.url}/#/audit")
+    page.wait_for_selector("#index-status")
+    assert f"block {overview['indexed_block']['number']}" in page.inner_text("#index-status")
+    facts = page.inner_text("#audit-facts")
+    assert overview["decision_log_head_hash"] in facts and w3.eth.get_block(overview["indexed_block"]["number"])["hash"].to_0x_hex() in facts
+    assert "100 ETH" in facts  # the treasury, from the indexed balance
+    assert page.errors == []
+
+
+def test_page_is_served_with_the_strict_content_security_policy(server):
+    answer = requests.get(f"{server.url}/", timeout=10)
+    policy = dict(part.strip().split(" ", 1) for part in answer.headers["content-security-policy"].split(";"))
+    assert answer.headers["content-security-policy"] == CSP
+    assert (policy["script-src"], policy["style-src"], policy["connect-src"], policy["img-src"]) == (
+        "'self'", "'self'", "'self'", "'self' data:")

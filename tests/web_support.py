@@ -1,4 +1,5 @@
-"""What the browser tests need: the app served over real HTTP, and a test wallet for the page.
+"""What the browser tests need: the real app (create_app, with its indexer following the chain) served over
+real HTTP, a way to wait until its cache has caught up, and a test wallet for the page.
 
 The wallet is an EIP-1193 provider injected into the page (announced by EIP-6963, or as
 window.ethereum). It holds no key: every request goes through a function exposed by playwright to
@@ -12,23 +13,21 @@ import threading
 import time
 from pathlib import Path
 
+import requests
 import uvicorn
 from eth_account.messages import encode_typed_data
-from fastapi import FastAPI, Request
-from fastapi.staticfiles import StaticFiles
+from fastapi import FastAPI
 from hexbytes import HexBytes
 from web3 import Web3
 
-from api.routes.relay import router as relay_router
+from api.app import create_app
 from governance.chain import GAS_HEADROOM, KeySigner, fee_fields
-from governance.client import Commons
+from governance.manifest import Manifest
 
-STATIC = Path(__file__).resolve().parent.parent / "api" / "static"
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 PHONE = {"width": 390, "height": 844}
+POLL_SECONDS = 0.05
 
 
 def free_port() -> int:
@@ -37,72 +36,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def web_app() -> FastAPI:
-    """The relay, a read API and the static client behind a strict CSP, as create_app will serve them.
+def served_app(manifest: Manifest, rpc_url: str, cache_file: Path) -> FastAPI:
+    """create_app() on a SQLite cache at `cache_file`, its background indexer following `rpc_url`."""
+    return create_app(f"sqlite:///{cache_file}", manifest=manifest, rpc_url=rpc_url, run_indexer=True)
 
-    The read API here is a stand-in answered from the chain (api/app.py does not exist yet); the
-    web client reads it through the field names in api/static/shapes.js.
+
+def wait_indexed(base_url: str, w3: Web3, timeout: float = 30.0) -> dict:
+    """Poll the API until its indexed block is the chain's latest block (same hash); returns /api/commons.
+
+    Raises AssertionError (with the indexer's last error) if it does not catch up within `timeout`.
     """
-    app = FastAPI()
-    app.include_router(relay_router)
-    app.include_router(stand_in_read_api())
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        response.headers["Content-Security-Policy"] = CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        return response
-
-    app.mount("/", StaticFiles(directory=STATIC, html=True), name="static")
-    return app
-
-
-def stand_in_read_api():
-    """Until api/app.py lands: the read API's proposal routes answered straight from the chain."""
-    from fastapi import APIRouter
-
-    router = APIRouter()
-
-    def commons(request: Request) -> Commons:
-        return request.app.state.relayer.commons
-
-    def votes_of(c: Commons, proposal_id: int) -> list[dict]:
-        handles = {f["address"]: f["handle"] for f in c.manifest.founders}  # cheap; enough for tests
-        logs = c.governor.events.VoteCast().get_logs(from_block=c.manifest.deployment_block)
-        return [{"voter": e["args"]["voter"], "handle": handles.get(e["args"]["voter"], ""), "support": e["args"]["support"],
-                 "weight": e["args"]["weight"], "reason": e["args"]["reason"], "tx_hash": e["transactionHash"].to_0x_hex()}
-                for e in logs if e["args"]["proposalId"] == proposal_id]
-
-    def public(c: Commons, view, with_votes: bool) -> dict:
-        body = {"id": str(view.id), "title": view.title, "description": view.description, "proposer": view.proposer,
-                "state": view.state, "snapshot": view.snapshot, "deadline": view.deadline, "votes_for": view.votes_for,
-                "votes_against": view.votes_against, "votes_abstain": view.votes_abstain, "quorum": view.quorum,
-                "actions_in_words": view.actions_in_words, "timeline": [{"step": "proposed", "timestamp": view.snapshot}]}
-        if with_votes:
-            body["votes"] = votes_of(c, view.id)
-        return body
-
-    @router.get("/api/commons")
-    def overview(request: Request):
-        c = commons(request)
-        o = c.overview()
-        head = c.w3.eth.block_number
-        return {"name": o.name, "chain_id": o.chain_id, "addresses": o.addresses, "indexed_block": head, "chain_head": head}
-
-    @router.get("/api/proposals")
-    def proposals(request: Request):
-        c = commons(request)
-        data = [public(c, v, False) for v in c.proposals()]
-        return {"data": data, "count": len(data)}
-
-    @router.get("/api/proposals/{proposal_id}")
-    def proposal(proposal_id: str, request: Request):
-        c = commons(request)
-        return public(c, c.proposal(int(proposal_id)), True)
-
-    return router
+    head = w3.eth.get_block("latest")
+    deadline = time.monotonic() + timeout
+    body: dict = {}
+    while time.monotonic() < deadline:
+        answer = requests.get(f"{base_url}/api/commons", timeout=5)
+        if answer.status_code == 200:
+            body = answer.json()
+            indexed = body["indexed_block"]
+            if indexed["number"] > head["number"] or (indexed["number"] == head["number"] and indexed["hash"] == head["hash"].to_0x_hex()):
+                return body
+        time.sleep(POLL_SECONDS)
+    health = requests.get(f"{base_url}/api/health", timeout=5).json()
+    raise AssertionError(f"the API did not index block {head['number']} within {timeout:.0f} s: {body} {health}")
 
 
 class Server:

@@ -37,15 +37,21 @@ const query = (params) => {
   return pairs.length ? "?" + new URLSearchParams(pairs).toString() : "";
 };
 
-// ---- read API (api/routes/{commons,members,proposals,decisions,stats}.py) ----
+// ---- read API (api/routes/{commons,members,proposals,decisions,stats}.py; shapes in shapes.js) ----
 export const commons = () => get("/api/commons");
+/** Newest first; `state`, `proposer`, `before` (a number, from next_before), `limit`. */
 export const proposals = (params = {}) => get("/api/proposals" + query(params));
-export const proposal = (id) => get(`/api/proposals/${id}`);
-export const proposalVotes = (id) => get(`/api/proposals/${id}/votes`);
-export const member = (address) => get(`/api/members/${address}`);
+/** One proposal by id or by its number in the commons, with text, actions, timeline and votes. */
+export const proposal = (ref) => get(`/api/proposals/${encodeURIComponent(ref)}`);
+/** `status` current | former | all; `after` (a member number, from next_after), `limit`. */
+export const members = (params = {}) => get("/api/members" + query(params));
+export const member = (address) => get(`/api/members/${encodeURIComponent(address)}`);
+/** The decision log in chain order: entries with seq > `after`, at most `limit` (≤ 500). */
 export const decisions = (params = {}) => get("/api/decisions" + query(params));
-export const decisionExportUrl = (format, params = {}) => `/api/decisions/export.${format}` + query(params);
+/** The whole decision log as a file: `csv` or `jsonl` (the API exports it whole, unfiltered). */
+export const decisionExportUrl = (format) => `/api/decisions/export.${format}`;
 export const participation = () => get("/api/stats/participation");
+export const PAGE_LIMIT = 500;
 
 // ---- the relay (api/routes/relay.py) ----
 export const relayConfig = () => get("/api/relay/config");

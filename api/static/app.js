@@ -4,28 +4,27 @@
 
 import * as api from "./api.js";
 import { discoverWallets, Wallet, walletErrorText } from "./wallet.js";
-import { bar, bodyWithoutTitle, dateTime, h, renderMarkdown, shortAddress, shortHash, timeLeft, turnoutChart } from "./render.js";
-import { list, normCommons, normDecision, normProposal, normVote } from "./shapes.js";
+import { bar, bodyWithoutTitle, dateTime, duration, ether, h, renderMarkdown, shortAddress, shortHash, timeLeft, turnoutChart } from "./render.js";
+import { DECISION_GROUPS, decisionConcerns, decisionWords, normCommons, normDecision, normMember, normParticipation, normProposal,
+  page } from "./shapes.js";
 
 const GOVERNOR_ABI = [
   "function castVoteWithReason(uint256 proposalId, uint8 support, string reason) returns (uint256)",
   "function getVotes(address account, uint256 timepoint) view returns (uint256)",
   "function hasVoted(uint256 proposalId, address account) view returns (bool)",
 ];
-const MEMBERSHIP_ABI = [
-  "function isMember(address account) view returns (bool)",
-  "function handleOf(address account) view returns (string)",
-  "function delegates(address account) view returns (address)",
-  "function delegate(address delegatee)",
-];
+const MEMBERSHIP_ABI = ["function delegate(address delegatee)"];
 const SUPPORT = { for: 1, against: 0, abstain: 2 };
 const POLL_MS = 250;
 const VISIBLE_TIMEOUT_MS = 60000;
 
-const state = { config: null, wallet: null, member: null };
+const state = { config: null, wallet: null, member: null, clock: { chainTime: Date.now() / 1000, at: Date.now() } };
 const $ = (id) => document.getElementById(id);
 const view = () => $("view");
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The chain's clock: the indexed block's time, moved on by the time since we read it (states follow it, not this device's clock). */
+const chainNow = () => state.clock.chainTime + (Date.now() - state.clock.at) / 1000;
+const isNotFound = (error) => error instanceof api.ApiError && error.status === 404;
 
 // ---------------------------------------------------------------- start
 
@@ -49,9 +48,16 @@ async function loadConfig() {
   try {
     return await api.relayConfig();
   } catch (error) {
-    const commons = normCommons(await api.commons());
+    const commons = await readCommons();
     return { ...commons, relayer: null, relayUnavailable: error.message };
   }
+}
+
+/** The read API's overview; also sets the chain clock from the indexed block. */
+async function readCommons() {
+  const commons = normCommons(await api.commons());
+  state.clock = { chainTime: commons.indexedTime, at: Date.now() };
+  return commons;
 }
 
 // ---------------------------------------------------------------- wallet
@@ -95,10 +101,10 @@ async function refreshWallet() {
   $("membership").hidden = true;
   if (!wallet || !wallet.account) {
     setWalletStatus("No wallet connected.");
-    $("connect").hidden = false;
+    $("wallet-actions").hidden = false;
     return;
   }
-  $("connect").hidden = true;
+  $("wallet-actions").hidden = true;
   setWalletStatus(`Connected: ${shortAddress(wallet.account)} (${wallet.name})`);
   $("wallet-status").title = wallet.account;
   const wrongChain = !wallet.onChain(state.config.chain_id);
@@ -124,26 +130,42 @@ function membershipContract(runner) {
   return new ethers.Contract(state.config.membership, MEMBERSHIP_ABI, runner);
 }
 
+/** The member's record in the read API (null if never a member). */
+async function memberRecord(address) {
+  try {
+    return normMember(await api.member(address));
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+}
+
+async function handleOf(address) {
+  const record = await memberRecord(address).catch(() => null);
+  return record ? `@${record.handle}` : shortAddress(address);
+}
+
+/** Membership, handle and delegation of the connected account, from the read API. */
 async function loadMembership() {
   const account = state.wallet.account;
-  const membership = membershipContract(state.wallet.reader());
-  const isMember = await membership.isMember(account);
+  const record = await memberRecord(account);
   const panel = $("membership");
   panel.hidden = false;
-  if (!isMember) {
+  if (!record || !record.isMember) {
     state.member = { isMember: false };
+    const past = record ? ` (@${record.handle} ${record.leftHow || "left"} ${dateTime(record.left)})` : "";
     panel.replaceChildren(h("p", { class: "notice", id: "member-status" },
-      `This account is not a member of ${state.config.name}. You can read everything here, but you cannot vote.`));
+      `This account is not a member of ${state.config.name}${past}. You can read everything here, but you cannot vote.`));
     return;
   }
-  const [handle, delegate] = await Promise.all([membership.handleOf(account), membership.delegates(account)]);
-  state.member = { isMember: true, handle, delegate };
-  const ownVote = delegate.toLowerCase() === account.toLowerCase();
+  state.member = record;
+  const ownVote = !record.delegate || record.delegate === account;
+  const delegateName = ownVote ? "" : await handleOf(record.delegate);
   const input = h("input", { id: "delegate-to", placeholder: "0x… a member's address", autocomplete: "off",
     "aria-label": "Delegate your vote to (member address)" });
   panel.replaceChildren(
-    h("p", { id: "member-status" }, "Member ", h("strong", {}, `@${handle}`), " · your vote: ",
-      ownVote ? "cast by you" : h("span", { title: delegate }, `delegated to ${shortAddress(delegate)}`)),
+    h("p", { id: "member-status" }, "Member ", h("strong", {}, `@${record.handle}`), record.steward ? " · steward" : "",
+      " · your vote: ", ownVote ? "cast by you" : h("span", { id: "delegate", title: record.delegate }, `delegated to ${delegateName}`)),
     h("details", { class: "delegation" },
       h("summary", {}, ownVote ? "Delegate your vote" : "Change delegation"),
       h("form", { onsubmit: (e) => { e.preventDefault(); delegateTo(input.value.trim()); } },
@@ -160,15 +182,28 @@ async function delegateTo(address) {
     return;
   }
   try {
+    const delegate = ethers.getAddress(address);
     progress.textContent = "Confirm in your wallet…";
     const membership = membershipContract(await state.wallet.signer());
-    const tx = await membership.delegate(ethers.getAddress(address));
+    const tx = await membership.delegate(delegate);
     progress.textContent = `Sent: ${shortHash(tx.hash)}. Waiting for the chain…`;
     await waitForReceipt(tx.hash);
+    progress.textContent = "Done on-chain; waiting for the public record to show it…";
+    await waitUntil(async () => (await memberRecord(state.wallet.account))?.delegate === delegate);
     await loadMembership();
   } catch (error) {
     progress.textContent = `Delegation failed: ${walletErrorText(error)}`;
   }
+}
+
+/** Poll `check` until it is true (the read API follows the chain a block or so behind). */
+async function waitUntil(check, timeoutMs = VISIBLE_TIMEOUT_MS) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(POLL_MS);
+  }
+  throw new Error("It is on-chain but the page's data has not caught up yet; reload in a moment.");
 }
 
 async function waitForReceipt(hash) {
@@ -184,15 +219,23 @@ async function waitForReceipt(hash) {
 
 // ---------------------------------------------------------------- routes
 
+/** "#/decisions?group=votes" → { page: "decisions", arg: "", params }. */
+function currentRoute() {
+  const [path, search] = (location.hash.slice(1) || "/").split("?");
+  const [, page = "", arg = ""] = path.split("/");
+  return { page, arg: decodeURIComponent(arg), params: new URLSearchParams(search || "") };
+}
+
 async function route() {
-  const [, page, arg] = (location.hash || "#/").split("/");
+  const { page, arg, params } = currentRoute();
   const pages = { "": proposalsPage, proposal: proposalPage, decisions: decisionsPage, participation: participationPage, audit: auditPage };
   const render = pages[page] || proposalsPage;
   for (const link of document.querySelectorAll(".tabs a")) {
     link.classList.toggle("active", link.getAttribute("href") === `#/${page === "proposal" ? "" : page}`);
   }
   try {
-    const content = await render(decodeURIComponent(arg || ""));
+    await readCommons();
+    const content = await render(arg, params);
     view().replaceChildren(content);
   } catch (error) {
     view().replaceChildren(h("p", { class: "error" }, `Could not load this page: ${error.message}`));
@@ -203,55 +246,111 @@ function stateBadge(name) {
   return h("span", { class: `badge state-${name}` }, name);
 }
 
+/** When voting opens or closes, or what happened after, in words. */
+function whenText(p) {
+  const now = chainNow();
+  if (p.state === "pending") return `voting opens in ${duration(p.snapshot - now)}`;
+  if (p.state === "active") return timeLeft(p.deadline, now);
+  if (p.state === "queued") return p.eta > now ? `can be carried out in ${duration(p.eta - now)}` : "ready to be carried out";
+  return `voting closed ${dateTime(p.deadline)}`;
+}
+
 function tallies(p) {
   const total = p.for + p.against + p.abstain;
-  const quorumProgress = p.quorum ? (p.for + p.abstain) / p.quorum : 1;
+  const quorumProgress = p.quorum ? p.counted / p.quorum : p.quorum === 0 ? 1 : 0;
+  const turnout = p.electorate ? ` · ${p.voters} of ${p.electorate} members voted` : "";
   return h("div", { class: "tallies" },
     h("div", { class: "counts" },
       h("span", { class: "for" }, `For ${p.for}`), h("span", { class: "against" }, `Against ${p.against}`),
       h("span", { class: "abstain" }, `Abstain ${p.abstain}`)),
     bar(total ? p.for / total : 0, `${p.for} of ${total} votes For`, "for"),
-    h("div", { class: "quorum" }, `Quorum: ${p.for + p.abstain} of ${p.quorum} needed`,
-      quorumProgress >= 1 ? " ✓" : ""),
+    h("div", { class: "quorum" },
+      p.quorum === null ? "Quorum: fixed when voting opens" : `Quorum: ${p.counted} of ${p.quorum} needed${quorumProgress >= 1 ? " ✓" : ""}`,
+      turnout),
     bar(quorumProgress, `Quorum ${Math.round(Math.min(quorumProgress, 1) * 100)}%`, "quorum"));
 }
 
-async function proposalsPage() {
-  const proposals = list(await api.proposals()).map(normProposal);
-  if (!proposals.length) return h("p", { class: "muted" }, "No proposals yet.");
-  proposals.sort((a, b) => Number(b.created) - Number(a.created));
-  return h("section", {}, h("h1", {}, "Proposals"), h("ul", { class: "cards" }, proposals.map((p) =>
-    h("li", { class: "card" },
-      h("a", { href: `#/proposal/${p.id}`, class: "title" }, p.title),
-      h("div", { class: "meta" }, stateBadge(p.state),
-        p.state === "active" ? ` ${timeLeft(p.deadline)}` : p.state === "pending" ? ` opens ${dateTime(p.snapshot)}` : ""),
-      tallies(p)))));
+const STATE_FILTERS = [["", "All proposals"], ["active", "Open for voting"], ["pending", "Not open yet"],
+  ["succeeded", "Passed, not queued"], ["queued", "Queued"], ["executed", "Carried out"], ["defeated", "Defeated"],
+  ["canceled", "Canceled"], ["expired", "Expired"]];
+
+function proposalCard(p) {
+  return h("li", { class: "card", "data-proposal": p.id },
+    h("a", { href: `#/proposal/${p.number}`, class: "title" }, h("span", { class: "number" }, `#${p.number} `), p.title),
+    h("div", { class: "meta" }, stateBadge(p.state), ` ${whenText(p)}`),
+    tallies(p));
+}
+
+async function proposalsPage(_arg, params) {
+  const wanted = params.get("state") || "";
+  const select = h("select", { id: "state-filter", "aria-label": "Show proposals",
+    onchange: () => { location.hash = select.value ? `#/?state=${select.value}` : "#/"; } },
+  STATE_FILTERS.map(([value, label]) => h("option", { value, selected: value === wanted }, label)));
+  const cards = h("ul", { class: "cards", id: "proposals" });
+  const more = h("button", { type: "button", class: "secondary", hidden: true }, "Older proposals");
+  const load = async (before) => {
+    const { rows, count, next } = page(await api.proposals({ state: wanted, before, limit: 20 }), "next_before");
+    cards.append(...rows.map(normProposal).map(proposalCard));
+    more.hidden = next === null;
+    more.onclick = () => { more.disabled = true; load(next).finally(() => { more.disabled = false; }); };
+    return count;
+  };
+  const count = await load();
+  return h("section", {},
+    h("div", { class: "heading" }, h("h1", {}, "Proposals"), select),
+    count ? cards : h("p", { class: "muted" }, wanted ? "No proposals in this state." : "No proposals yet."),
+    more);
+}
+
+const STEP_WORDS = {
+  ProposalCreated: "Proposed", ProposalExtended: "Voting extended (a late quorum gives everyone time to respond)",
+  ProposalQueued: "Passed and queued in the timelock", ProposalExecuted: "Carried out by the timelock",
+  ProposalCanceled: "Canceled", Cancelled: "Timelock operation cancelled",
+};
+
+/** The proposal's life in words: its events from the chain, and the voting window (past or to come). */
+function timelineSteps(p) {
+  const now = chainNow();
+  const steps = p.timeline.filter((t) => STEP_WORDS[t.kind]).map((t) => {
+    let words = STEP_WORDS[t.kind];
+    if (t.kind === "ProposalExtended" && t.extendedTo) words = `Voting extended to ${dateTime(t.extendedTo)} (late quorum)`;
+    if (t.kind === "ProposalQueued" && t.eta) words += `; can be carried out from ${dateTime(t.eta)}`;
+    return { words, when: t.when, tx: t.tx, block: t.block };
+  });
+  const closed = ["canceled"].includes(p.state) ? null : { words: p.deadline > now ? "Voting closes" : "Voting closed", when: p.deadline };
+  steps.push({ words: p.snapshot > now ? "Voting opens" : "Voting opened", when: p.snapshot, upcoming: p.snapshot > now });
+  if (closed) steps.push({ ...closed, upcoming: p.deadline > now });
+  return steps.sort((a, b) => a.when - b.when);
 }
 
 /** One proposal; `keep` are nodes (the progress of a vote just cast) to keep in its vote panel. */
-async function proposalPage(id, keep = []) {
-  const p = normProposal(await api.proposal(id));
-  const votes = p.votes ?? list(await api.proposalVotes(id).catch(() => [])).map(normVote);
+async function proposalPage(ref, _params, keep = []) {
+  const p = normProposal(await api.proposal(ref));
+  const [proposerName, handles] = await Promise.all([handleOf(p.proposer), memberHandles()]);
+  const inWords = (text) => text.replace(/0x[0-9a-fA-F]{40}/g, (address) => (handles.has(address) ? `@${handles.get(address)}` : address));
   const page = h("article", { class: "proposal", "data-proposal": p.id },
     h("p", {}, h("a", { href: "#/" }, "← All proposals")),
-    h("h1", {}, p.title),
-    h("div", { class: "meta" }, stateBadge(p.state), " ",
-      p.state === "active" ? timeLeft(p.deadline) : `voting ${dateTime(p.snapshot)} – ${dateTime(p.deadline)}`,
-      h("span", { class: "muted" }, ` · proposed by ${shortAddress(p.proposer)}`)),
+    h("h1", {}, h("span", { class: "number" }, `#${p.number} `), p.title),
+    h("div", { class: "meta" }, stateBadge(p.state), ` ${whenText(p)}`,
+      h("span", { class: "muted", title: p.proposer }, ` · proposed by ${proposerName}`)),
     tallies(p),
     h("section", { id: "vote-panel", class: "vote-panel" }),
     h("h2", {}, "The proposal"),
     h("div", { id: "proposal-text" }, renderMarkdown(bodyWithoutTitle(p.description))),
-    h("h2", {}, "What it does"),
-    h("ol", { class: "actions" }, p.actions.map((a) => h("li", {}, a))),
+    h("h2", {}, p.actions.length === 1 ? "What it does" : `What it does (${p.actions.length} actions, in order)`),
+    h("ol", { class: "actions", id: "actions" }, p.actions.map((a) => h("li", { title: a.words }, inWords(a.words)))),
     h("h2", {}, "Timeline"),
-    h("ol", { class: "timeline" }, p.timeline.map((t) =>
-      h("li", {}, h("strong", {}, t.step), ` ${dateTime(t.when)}`, t.tx ? h("span", { class: "muted" }, ` · tx ${shortHash(t.tx)}`) : ""))),
-    h("h2", {}, `Votes (${votes.length})`),
-    h("ul", { class: "votes", id: "votes" }, votes.map((v) =>
+    h("ol", { class: "timeline", id: "timeline" }, timelineSteps(p).map((t) =>
+      h("li", { class: t.upcoming ? "upcoming" : "" }, h("strong", {}, t.words), h("span", { class: "when" }, dateTime(t.when)),
+        t.tx ? h("span", { class: "muted hash", title: t.tx }, `block ${t.block} · tx ${shortHash(t.tx)}`) : null))),
+    h("h2", {}, `Votes (${p.votes.length})`),
+    p.votes.length ? null : h("p", { class: "muted" }, p.state === "pending" ? "Voting has not opened yet." : "No votes yet."),
+    h("ul", { class: "votes", id: "votes" }, p.votes.map((v) =>
       h("li", { "data-voter": v.voter },
         h("span", { class: `badge support-${v.support}` }, v.support), " ",
-        h("strong", {}, v.handle ? `@${v.handle}` : shortAddress(v.voter)),
+        h("strong", { title: v.voter }, v.handle ? `@${v.handle}` : shortAddress(v.voter)),
+        v.weight !== 1 ? h("span", { class: "muted" }, ` (${v.weight} votes)`) : null,
+        h("span", { class: "muted when" }, dateTime(v.when)),
         v.reason ? h("q", { class: "reason" }, v.reason) : null))));
   fillVotePanel(page.querySelector("#vote-panel"), p, keep);
   return page;
@@ -267,13 +366,17 @@ async function fillVotePanel(panel, p, keep) {
   if (!wallet.onChain(state.config.chain_id)) return say("Switch your wallet to the commons' network to vote.");
   const governor = new ethers.Contract(state.config.governor, GOVERNOR_ABI, wallet.reader());
   const [weight, voted] = await Promise.all([governor.getVotes(wallet.account, p.snapshot), governor.hasVoted(p.id, wallet.account)]);
-  if (voted) return say("You have voted on this proposal.");
+  if (voted) {
+    const mine = p.votes.find((v) => v.voter === wallet.account);
+    const words = { for: "You voted for this proposal.", against: "You voted against this proposal.", abstain: "You abstained on this proposal." };
+    return say(words[mine?.support] || "You have voted on this proposal.");
+  }
   if (weight === 0n) {
     return say(`You cannot vote on this proposal: your account had no vote when voting began (${dateTime(p.snapshot)}). ` +
       "Only members at that moment vote, and a member who delegated votes through their delegate.");
   }
   const reason = h("textarea", { id: "reason", rows: 3, maxlength: 1000, placeholder: "Why? (optional, public, kept on-chain)" });
-  const direct = h("input", { type: "checkbox", id: "direct" });
+  const direct = h("input", { type: "checkbox", id: "direct", checked: Boolean(state.config.relayUnavailable) });
   const steps = h("ol", { class: "progress", id: "vote-progress", "aria-live": "polite" });
   const buttons = Object.keys(SUPPORT).map((support) =>
     h("button", { type: "button", class: `vote ${support}`, "data-support": support,
@@ -284,6 +387,8 @@ async function fillVotePanel(panel, p, keep) {
     h("label", { for: "reason" }, "Reason"), reason,
     h("div", { class: "choices" }, buttons),
     h("label", { class: "check" }, direct, " Send it from my wallet myself (pays gas) instead of a free signed ballot"),
+    state.config.relayUnavailable ? h("p", { class: "muted small", title: state.config.relayUnavailable },
+      "Free voting through the relay is not available right now; you can still vote from your wallet.") : null,
     steps);
 }
 
@@ -300,7 +405,7 @@ async function castVote(p, support, reason, direct, steps, buttons) {
     step("Waiting for the vote to appear in the tallies…");
     await waitUntilVisible(p.id, state.wallet.account);
     step(`Your vote is counted and visible to everyone (tx ${shortHash(txHash)}).`, "done").id = "vote-visible";
-    view().replaceChildren(await proposalPage(p.id, [steps]));
+    view().replaceChildren(await proposalPage(p.id, null, [steps]));
   } catch (error) {
     step(error instanceof api.ApiError ? `The relay refused: ${error.message}` : walletErrorText(error), "error").id = "vote-error";
     buttons.forEach((b) => { b.disabled = false; });
@@ -343,65 +448,157 @@ async function voteFromWallet(p, support, reason, step) {
 
 /** Poll the read API until the voter's vote is among the proposal's votes. */
 async function waitUntilVisible(proposalId, voter) {
-  const deadline = Date.now() + VISIBLE_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    const p = normProposal(await api.proposal(proposalId));
-    const votes = p.votes ?? list(await api.proposalVotes(proposalId)).map(normVote);
-    if (votes.some((v) => v.voter.toLowerCase() === voter.toLowerCase())) return;
-    await sleep(POLL_MS);
-  }
-  throw new Error("The vote is on-chain but the page's data has not caught up yet; reload in a moment.");
+  await waitUntil(async () => normProposal(await api.proposal(proposalId)).votes.some((v) => v.voter === voter));
 }
 
 // ---------------------------------------------------------------- observers
 
-async function decisionsPage() {
-  const params = new URLSearchParams(location.hash.split("?")[1] || "");
-  const filters = { kind: params.get("kind") || "", proposal_id: params.get("proposal_id") || "", actor: params.get("actor") || "" };
-  const entries = list(await api.decisions(filters)).map(normDecision);
-  const kind = h("input", { name: "kind", value: filters.kind, placeholder: "kind, e.g. VoteCast" });
-  const proposal = h("input", { name: "proposal_id", value: filters.proposal_id, placeholder: "proposal id" });
-  const actor = h("input", { name: "actor", value: filters.actor, placeholder: "member address" });
+const SCAN_LIMIT = 5000; // entries read per "show older" step when filtering in the page
+const SHOWN = 50;
+
+/** address → handle of every member, current and former (as far as one page of the API lists them). */
+async function memberHandles() {
+  const members = await api.members({ status: "all", limit: api.PAGE_LIMIT });
+  return new Map(members.data.map(normMember).map((m) => [m.address, m.handle]));
+}
+
+/** Names for the decision log: members' handles and proposals' numbers and titles (as far as the API lists them). */
+async function readNames() {
+  const [handles, proposals] = await Promise.all([memberHandles(), api.proposals({ limit: api.PAGE_LIMIT })]);
+  const titles = new Map(proposals.data.map(normProposal).map((p) => [p.id, p]));
+  return {
+    handles, titles,
+    who: (address, handle) => (handle || handles.get(address) ? `@${handle || handles.get(address)}` : shortAddress(address)),
+    proposal: (id) => (titles.has(id) ? `#${titles.get(id).number} “${titles.get(id).title}”` : `proposal ${shortHash(id)}`),
+    duration,
+  };
+}
+
+/** What the "about" filter names: a member's address, or a proposal by number or id. */
+async function resolveAbout(text, names) {
+  if (!text) return {};
+  if (ethers.isAddress(text)) return { address: text.toLowerCase() };
+  const handle = text.replace(/^@/, "");
+  for (const [address, known] of names.handles) if (known === handle) return { address: address.toLowerCase() };
+  if (/^(#?\d+|0x[0-9a-f]+)$/i.test(text)) return { proposalId: normProposal(await api.proposal(text.replace(/^#/, ""))).id };
+  throw new Error(`“${text}” is neither a member (address or @handle) nor a proposal number.`);
+}
+
+function decisionItem(e, names) {
+  return h("li", { "data-seq": e.seq, "data-kind": e.kind },
+    h("div", {}, h("span", { class: "kind" }, e.kind), " ", decisionWords(e, names)),
+    h("div", { class: "muted small" }, `${dateTime(e.when)} · block ${e.block} · #${e.seq}`,
+      h("span", { class: "hash", title: e.hash }, ` · ${shortHash(e.hash)}`)));
+}
+
+async function decisionsPage(_arg, params) {
+  const group = params.get("group") || "";
+  const about = params.get("about") || "";
+  const [names, first] = await Promise.all([readNames(), api.decisions({ limit: 1 })]);
+  const { count, head_hash: headHash } = first;
+  const filter = await resolveAbout(about, names);
+  const kinds = group ? new Set(DECISION_GROUPS[group] || []) : null;
+  const matches = (e) => (!kinds || kinds.has(e.kind)) && decisionConcerns(e, filter);
+
+  const groupSelect = h("select", { name: "group", "aria-label": "Kind of decision" },
+    [["", "Everything"], ["membership", "Membership"], ["stewards", "Stewards"], ["proposals", "Proposals"], ["votes", "Votes"],
+      ["settings", "Settings"]].map(([value, label]) => h("option", { value, selected: value === group }, label)));
+  const aboutInput = h("input", { name: "about", value: about, placeholder: "about: @handle, 0x… or proposal #",
+    autocomplete: "off", "aria-label": "About a member or proposal" });
   const apply = (e) => {
     e.preventDefault();
-    const q = new URLSearchParams(Object.entries({ kind: kind.value, proposal_id: proposal.value, actor: actor.value }).filter(([, v]) => v));
-    location.hash = `#/decisions?${q}`;
+    const q = new URLSearchParams(Object.entries({ group: groupSelect.value, about: aboutInput.value.trim() }).filter(([, v]) => v));
+    location.hash = `#/decisions${q.toString() ? `?${q}` : ""}`;
   };
+  const entries = h("ol", { class: "log", id: "decision-log" });
+  const more = h("button", { type: "button", class: "secondary", hidden: true }, "Older entries");
+  const status = h("p", { class: "muted small", id: "log-status" });
+  // Newest first: read pages backwards from the end (sequence numbers run 1…count without gaps).
+  let end = count;
+  const loadOlder = async () => {
+    let shown = 0;
+    let scanned = 0;
+    while (end > 0 && shown < SHOWN && scanned < SCAN_LIMIT) {
+      const after = Math.max(0, end - api.PAGE_LIMIT);
+      const rows = (await api.decisions({ after, limit: end - after })).data.map(normDecision).reverse();
+      const wanted = rows.filter(matches);
+      entries.append(...wanted.map((e) => decisionItem(e, names)));
+      shown += wanted.length;
+      scanned += rows.length;
+      end = after;
+    }
+    more.hidden = end === 0;
+    const read = count - end;
+    status.textContent = kinds || filter.address || filter.proposalId
+      ? `${entries.children.length} matching ${entries.children.length === 1 ? "entry" : "entries"} in the newest ${read} of ${count}.`
+      : `The newest ${read} of ${count} entries.`;
+  };
+  more.onclick = () => { more.disabled = true; loadOlder().finally(() => { more.disabled = false; }); };
+  await loadOlder();
   return h("section", {},
     h("h1", {}, "Decision log"),
-    h("p", { class: "muted" }, "Every governance event in chain order; each entry carries the hash of the one before it, so an exported log shows any tampering."),
-    h("form", { class: "filters", onsubmit: apply }, kind, proposal, actor, h("button", { type: "submit" }, "Filter")),
-    h("p", {}, "Export: ", h("a", { href: api.decisionExportUrl("csv", filters), download: "" }, "CSV"), " · ",
-      h("a", { href: api.decisionExportUrl("jsonl", filters), download: "" }, "JSON lines")),
-    h("ol", { class: "log" }, entries.map((e) =>
-      h("li", {}, h("strong", {}, e.kind), ` ${e.summary} `,
-        h("span", { class: "muted" }, `${dateTime(e.when)} · block ${e.block} · ${shortHash(e.hash)}`)))));
+    h("p", { class: "muted" }, "Every governance event in chain order. Each entry carries the hash of the one before it, " +
+      "so a copy of the log shows any change made to it."),
+    h("p", { class: "exports" }, "Download the whole log: ",
+      h("a", { href: api.decisionExportUrl("csv"), download: "decision-log.csv", id: "export-csv" }, "CSV"), " · ",
+      h("a", { href: api.decisionExportUrl("jsonl"), download: "decision-log.jsonl", id: "export-jsonl" }, "JSON lines"),
+      h("span", { class: "muted small hash", title: headHash }, ` · head ${shortHash(headHash)}`)),
+    h("form", { class: "filters", onsubmit: apply }, groupSelect, aboutInput, h("button", { type: "submit" }, "Filter")),
+    status, entries, more);
 }
+
+const percent = (fraction) => (fraction === null ? "–" : `${Math.round(fraction * 100)}%`);
 
 async function participationPage() {
-  const stats = await api.participation();
-  const points = (stats.proposals || stats.data || stats).map((s) => ({
-    label: s.title || s.proposal_id, when: dateTime(s.created_at ?? s.snapshot), turnout: Number(s.turnout ?? 0),
-  }));
+  const stats = normParticipation(await api.participation());
+  const points = stats.perProposal.map((p) => ({ label: `#${p.number} ${p.title}`, tick: `#${p.number}`, turnout: p.turnout }));
+  const regulars = [...stats.perMember].filter((m) => m.openToThem).sort((a, b) => (b.rate ?? 0) - (a.rate ?? 0));
   return h("section", {}, h("h1", {}, "Participation"),
-    h("p", { class: "muted" }, "Turnout per proposal (members who voted, of those who could), oldest first."),
-    points.length ? turnoutChart(points) : h("p", {}, "No proposals yet."),
-    h("ol", { class: "legend" }, points.map((pt) => h("li", {}, `${pt.label}: ${Math.round(pt.turnout * 100)}%`))));
+    h("p", { class: "muted" }, "Turnout per proposal: members who voted, of those who could when voting opened. Oldest first."),
+    points.length ? turnoutChart(points) : h("p", { id: "no-turnout" }, "No proposal has opened for voting yet."),
+    h("ol", { class: "legend", id: "turnout-legend" }, stats.perProposal.map((p) =>
+      h("li", {}, h("a", { href: `#/proposal/${p.number}` }, `#${p.number} ${p.title}`),
+        h("span", { class: "muted" }, ` ${p.voters} of ${p.electorate ?? "?"} · ${percent(p.turnout)}`)))),
+    stats.overTime.length ? h("h2", {}, "By month") : null,
+    stats.overTime.length ? h("table", { class: "numbers" },
+      h("thead", {}, h("tr", {}, h("th", {}, "Month"), h("th", {}, "Proposals"), h("th", {}, "Votes"), h("th", {}, "Turnout"))),
+      h("tbody", {}, stats.overTime.map((t) =>
+        h("tr", {}, h("td", {}, t.period), h("td", {}, t.proposals), h("td", {}, t.votes), h("td", {}, percent(t.turnout)))))) : null,
+    regulars.length ? h("h2", {}, "Who shows up") : null,
+    h("ul", { class: "members" }, regulars.map((m) =>
+      h("li", { title: m.address }, h("strong", {}, `@${m.handle}`),
+        h("span", { class: "muted" }, ` voted on ${m.votes} of ${m.openToThem} · ${percent(m.rate)}`)))));
 }
 
+const SETTING_NAMES = { voting_delay: ["Voting opens after", duration], voting_period: ["Voting lasts", duration],
+  timelock_delay: ["Timelock delay", duration], late_quorum_extension: ["Late-quorum extension", duration],
+  quorum_numerator: ["Quorum", (v) => `${v}% of members`], proposal_threshold: ["Proposal threshold", String] };
+
 async function auditPage() {
-  const c = normCommons(await api.commons());
-  const behind = c.chain_head != null && c.indexed_block != null ? c.chain_head - c.indexed_block : null;
+  const c = await readCommons();
+  const upToDate = c.blocksBehind === 0;
+  const fact = (label, value, cls) => [h("dt", {}, label), h("dd", { class: cls }, value)];
   return h("section", {}, h("h1", {}, "Audit status"),
-    h("dl", { class: "facts" },
-      h("dt", {}, "Last indexed block"), h("dd", {}, String(c.indexed_block ?? "–")),
-      h("dt", {}, "Chain head"), h("dd", {}, String(c.chain_head ?? "–")),
-      h("dt", {}, "Behind"), h("dd", {}, behind === null ? "–" : `${behind} blocks`),
-      h("dt", {}, "Decision-log head hash"), h("dd", { class: "hash" }, c.head_hash || "–"),
-      h("dt", {}, "Governor"), h("dd", { class: "hash" }, c.governor),
-      h("dt", {}, "Membership"), h("dd", { class: "hash" }, c.membership),
-      h("dt", {}, "Treasury (timelock)"), h("dd", { class: "hash" }, c.timelock)),
-    h("p", {}, "Check it yourself, from the chain alone: ", h("code", {}, "commons audit --rpc <any RPC URL> --api <this site>")));
+    h("p", { class: upToDate ? "notice" : "warning", id: "index-status" }, upToDate
+      ? `The public record has read the chain up to block ${c.indexedBlock}, the newest block it has seen.`
+      : `The public record is ${c.blocksBehind} blocks behind the chain (indexed ${c.indexedBlock}, chain at ${c.headBlock}); it is catching up.`),
+    h("dl", { class: "facts", id: "audit-facts" },
+      fact("Last indexed block", `${c.indexedBlock} · ${dateTime(c.indexedTime)}`),
+      fact("Its hash", c.indexedHash, "hash"),
+      fact("Chain head seen", String(c.headBlock)),
+      fact("Decision-log entries", String(c.logCount)),
+      fact("Decision-log head hash", c.logHeadHash, "hash"),
+      fact("Members", `${c.memberCount} (${c.formerMemberCount} former) · ${c.stewardCount} stewards`),
+      fact("Proposals", `${c.proposalCount} · ${c.voteCount} votes`),
+      fact("Treasury", ether(c.treasuryWei)),
+      ...Object.entries(c.settings).filter(([name]) => SETTING_NAMES[name]).map(([name, value]) =>
+        fact(SETTING_NAMES[name][0], SETTING_NAMES[name][1](value))),
+      fact("Chain id", String(c.chain_id)),
+      fact("Governor", c.governor, "hash"),
+      fact("Membership", c.membership, "hash"),
+      fact("Treasury (timelock)", c.timelock, "hash")),
+    h("p", {}, "Pin the head hash: anyone can re-derive the whole log from the chain alone and compare, with ",
+      h("code", {}, `commons audit --rpc <any RPC URL> --api ${location.origin}`), "."));
 }
 
 boot();

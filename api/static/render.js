@@ -56,17 +56,27 @@ export function dateTime(seconds) {
   return new Date(Number(seconds) * 1000).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
-/** "2 h 5 min left", "closed 3 days ago", from chain seconds and now. */
-export function timeLeft(deadline, now = Date.now() / 1000) {
+/** A span of seconds in words: "45 s", "12 min", "5 h 20 min", "3 days". */
+export function duration(seconds) {
+  const s = Math.abs(Number(seconds));
+  if (s < 90) return `${Math.round(s)} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  if (s < 172800) {
+    const minutes = Math.round((s % 3600) / 60);
+    return `${Math.floor(s / 3600)} h` + (minutes ? ` ${minutes} min` : "");
+  }
+  return `${Math.round(s / 86400)} days`;
+}
+
+/** "2 h 5 min left", "closed 3 days ago", from chain seconds and `now` (the chain's clock, in seconds). */
+export function timeLeft(deadline, now) {
   const delta = Number(deadline) - now;
-  const span = (s) => {
-    s = Math.abs(s);
-    if (s < 90) return `${Math.round(s)} s`;
-    if (s < 5400) return `${Math.round(s / 60)} min`;
-    if (s < 172800) return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
-    return `${Math.round(s / 86400)} days`;
-  };
-  return delta >= 0 ? `${span(delta)} left` : `closed ${span(delta)} ago`;
+  return delta >= 0 ? `${duration(delta)} left` : `closed ${duration(delta)} ago`;
+}
+
+/** Whole ether from a wei decimal string, without rounding through JS numbers. */
+export function ether(wei) {
+  return `${ethers.formatEther(BigInt(wei || "0")).replace(/\.0$/, "")} ETH`;
 }
 
 /** A progress bar as an accessible <progress>-like element (width set through CSSOM, allowed by CSP). */
@@ -84,27 +94,29 @@ function s(tag, attrs = {}, text) {
   return element;
 }
 
-/** Turnout per proposal over time as a plain SVG bar chart: points = [{label, when, turnout (0..1)}]. */
+/** Turnout per proposal, oldest first, as a plain SVG bar chart: points = [{label, tick, turnout (0..1 or null)}]. */
 export function turnoutChart(points) {
-  const width = 640, height = 240, left = 36, bottom = 28, top = 10;
-  const svg = s("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart", role: "img",
-    "aria-label": "Turnout per proposal over time" });
+  const width = 360, height = 200, left = 38, right = 6, bottom = 24, top = 10;
+  const svg = s("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart", role: "img", id: "turnout-chart",
+    "aria-label": `Turnout for ${points.length} proposals, oldest first` });
   const plotHeight = height - bottom - top;
   for (const tick of [0, 0.5, 1]) {
     const y = top + plotHeight * (1 - tick);
-    svg.append(s("line", { x1: left, x2: width, y1: y, y2: y, class: "grid" }));
-    svg.append(s("text", { x: left - 4, y: y + 4, "text-anchor": "end", class: "axis" }, `${tick * 100}%`));
+    svg.append(s("line", { x1: left, x2: width - right, y1: y, y2: y, class: "grid" }));
+    svg.append(s("text", { x: left - 6, y: y + 4, "text-anchor": "end", class: "axis" }, `${tick * 100}%`));
   }
-  const step = (width - left) / Math.max(points.length, 1);
+  const step = (width - left - right) / Math.max(points.length, 1);
+  const labelEvery = Math.ceil(points.length / 12);
   points.forEach((point, i) => {
-    const barHeight = plotHeight * Math.max(0, Math.min(1, point.turnout));
-    const rect = s("rect", { x: left + i * step + step * 0.15, y: top + plotHeight - barHeight,
-      width: step * 0.7, height: barHeight, class: "turnout" });
-    rect.append(s("title", {}, `${point.label}: ${Math.round(point.turnout * 100)}% turnout (${point.when})`));
+    const fraction = Math.max(0, Math.min(1, point.turnout ?? 0));
+    const barHeight = Math.max(plotHeight * fraction, 1);
+    const barWidth = Math.min(step * 0.7, 40);
+    const rect = s("rect", { x: left + i * step + (step - barWidth) / 2, y: top + plotHeight - barHeight,
+      width: barWidth, height: barHeight, rx: 2, class: "turnout" });
+    rect.append(s("title", {}, `${point.label}: ${point.turnout === null ? "no electorate" : `${Math.round(fraction * 100)}% turnout`}`));
     svg.append(rect);
-    if (points.length <= 12) {
-      svg.append(s("text", { x: left + i * step + step / 2, y: height - 10, "text-anchor": "middle", class: "axis" },
-        String(i + 1)));
+    if (i % labelEvery === 0) {
+      svg.append(s("text", { x: left + i * step + step / 2, y: height - 8, "text-anchor": "middle", class: "axis" }, point.tick));
     }
   });
   return svg;
