@@ -1,5 +1,6 @@
 """Connecting to a node, signing, simulating and sending transactions; reverts become `Reverted`."""
 
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -8,7 +9,14 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, Web3RPCError
+from web3.exceptions import (
+    BlockNotFound,
+    ContractCustomError,
+    ContractLogicError,
+    TimeExhausted,
+    TransactionNotFound,
+    Web3RPCError,
+)
 
 from governance.errors import ConfigurationError, Reverted, RetryableError
 from governance.reverts import decode_revert, sentence
@@ -129,7 +137,7 @@ def transact(w3: Web3, signer: Signer, to: str | None, data: bytes | str, value:
         tx["chainId"] = w3.eth.chain_id
         tx.update(fee_fields(w3))
         tx_hash = signer.send(w3, tx)
-        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120, poll_latency=0.05)
+        receipt = wait_for_canonical_receipt(w3, tx_hash)
     except (ContractCustomError, ContractLogicError) as exc:
         raise revert_from(exc) from None
     except (requests.RequestException, TimeExhausted) as exc:
@@ -140,6 +148,30 @@ def transact(w3: Web3, signer: Signer, to: str | None, data: bytes | str, value:
         raise Reverted(f"transaction {receipt['transactionHash'].to_0x_hex()} failed on-chain "
                        f"(gas used {receipt['gasUsed']:,} of {tx['gas']:,})")
     return dict(receipt)
+
+
+def wait_for_canonical_receipt(w3: Web3, tx_hash: HexBytes, timeout: float = 120.0, poll: float = 0.02) -> dict:
+    """The receipt of `tx_hash` once its block is on the canonical chain.
+
+    A node may still hold a receipt from a block that was reorganised (or `evm_revert`ed) away; a
+    transaction sent again with the same fields has the same hash, so such a stale receipt would
+    otherwise be taken for the new one. Raises TimeExhausted after `timeout` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            receipt = w3.eth.get_transaction_receipt(tx_hash)
+        except TransactionNotFound:
+            receipt = None
+        if receipt is not None:
+            try:
+                if w3.eth.get_block(receipt["blockNumber"])["hash"] == receipt["blockHash"]:
+                    return receipt
+            except BlockNotFound:
+                pass
+        if time.monotonic() > deadline:
+            raise TimeExhausted(f"transaction {HexBytes(tx_hash).to_0x_hex()} was not mined within {timeout:.0f} s")
+        time.sleep(poll)
 
 
 def fee_fields(w3: Web3) -> dict:

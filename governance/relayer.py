@@ -413,6 +413,9 @@ class Relayer:
             for tx_hash, tickets in pending:
                 try:
                     receipt = self.w3.eth.get_transaction_receipt(tx_hash)
+                    # A receipt from a block reorganised away (or evm_revert'ed) is not this transaction's fate yet.
+                    if self.w3.eth.get_block(receipt["blockNumber"])["hash"] != receipt["blockHash"]:
+                        continue
                 except Exception:  # not mined yet (web3 raises TransactionNotFound) or a node hiccup
                     continue
                 with self._lock:
