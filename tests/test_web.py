@@ -146,6 +146,23 @@ def test_wallet_on_wrong_chain_is_asked_to_switch(page, server, relayer, open_pr
     assert int(added["chainId"], 16) == w3.eth.chain_id and added["rpcUrls"]
 
 
+def test_member_delegates_their_vote_and_takes_it_back(page, server, relayer, commons, founders, w3):
+    member, delegate = founders[2], founders[3]
+    connect(page, server, TestWallet(w3, member, w3.eth.chain_id))
+    page.wait_for_selector("#member-status:has-text('your vote: cast by you')")
+    page.click(".delegation summary")
+    page.fill("#delegate-to", delegate.address)
+    page.click(".delegation button[type=submit]")
+    page.wait_for_selector("#member-status:has-text('delegated to @founder3')")  # shown once the API has indexed it
+    assert commons.membership.functions.delegates(member.address).call() == delegate.address
+    assert requests.get(f"{server.url}/api/members/{member.address}", timeout=10).json()["delegate"] == delegate.address
+    page.click(".delegation summary")
+    page.click("text=Take my vote back")
+    page.wait_for_selector("#member-status:has-text('your vote: cast by you')")
+    assert commons.membership.functions.delegates(member.address).call() == member.address
+    assert page.errors == []
+
+
 def test_script_in_proposal_text_is_rendered_inert(page, server, relayer, commons, stewards, w3):
     hostile = ("Hello <script>window.__pwned = 1</script>\n\n<img src=x onerror=\"window.__pwned = 2\">\n\n"
                "[click me](javascript:window.__pwned=3)")

@@ -15,6 +15,7 @@ const GOVERNOR_ABI = [
 ];
 const MEMBERSHIP_ABI = ["function delegate(address delegatee)"];
 const SUPPORT = { for: 1, against: 0, abstain: 2 };
+const CHECKPOINT_ALLOWANCE = 66000n; // gas; the same allowance as governance/chain.py
 const POLL_MS = 250;
 const VISIBLE_TIMEOUT_MS = 60000;
 
@@ -185,7 +186,10 @@ async function delegateTo(address) {
     const delegate = ethers.getAddress(address);
     progress.textContent = "Confirm in your wallet…";
     const membership = membershipContract(await state.wallet.signer());
-    const tx = await membership.delegate(delegate);
+    // As governance/chain.py does: a vote checkpoint written in a later second than the estimate's block takes
+    // a fresh storage slot, so wallets' usual margin can run out of gas; allow for up to three of them.
+    const estimate = await membership.delegate.estimateGas(delegate);
+    const tx = await membership.delegate(delegate, { gasLimit: (estimate * 12n) / 10n + CHECKPOINT_ALLOWANCE });
     progress.textContent = `Sent: ${shortHash(tx.hash)}. Waiting for the chain…`;
     await waitForReceipt(tx.hash);
     progress.textContent = "Done on-chain; waiting for the public record to show it…";
@@ -370,6 +374,9 @@ async function fillVotePanel(panel, p, keep) {
     const mine = p.votes.find((v) => v.voter === wallet.account);
     const words = { for: "You voted for this proposal.", against: "You voted against this proposal.", abstain: "You abstained on this proposal." };
     return say(words[mine?.support] || "You have voted on this proposal.");
+  }
+  if (weight === 0n && state.member && !state.member.isMember) {
+    return say(`You cannot vote on this proposal: only members of ${state.config.name} vote, and this account is not one.`);
   }
   if (weight === 0n) {
     return say(`You cannot vote on this proposal: your account had no vote when voting began (${dateTime(p.snapshot)}). ` +
