@@ -364,7 +364,11 @@ async function proposalPage(ref, _params, keep = []) {
 
 async function fillVotePanel(panel, p, keep) {
   const say = (...text) => panel.replaceChildren(h("p", { class: "notice", id: "vote-status" }, ...text), ...keep);
-  if (p.state !== "active") return say(p.state === "pending" ? `Voting opens ${dateTime(p.snapshot)}.` : "Voting has closed.");
+  const closed = { succeeded: "it passed and waits to be queued", queued: "it passed and waits in the timelock",
+    executed: "it passed and was carried out", defeated: "it was defeated", canceled: "it was canceled",
+    expired: "it passed but was not carried out in time" };
+  if (p.state === "pending") return say(`Voting opens ${dateTime(p.snapshot)}.`);
+  if (p.state !== "active") return say(`Voting has closed: ${closed[p.state] || p.state}.`);
   const wallet = state.wallet;
   if (!wallet || !wallet.account) return say("Connect a wallet to vote.");
   if (!wallet.onChain(state.config.chain_id)) return say("Switch your wallet to the commons' network to vote.");
