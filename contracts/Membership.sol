@@ -136,6 +136,8 @@ contract Membership is ERC721, ERC721Votes, Ownable {
         if (!isMember(account)) revert MembershipNotMember(account);
         tokenId = _memberNumber[account];
         handle = _handles[tokenId];
+        address ownDelegate = delegates(account);
+        if (ownDelegate != account) _delegators[ownDelegate].remove(account);
         _burn(tokenId);
         // A vote never leaves the commons: votes delegated to a leaving member go back to their owners.
         EnumerableSet.AddressSet storage delegators = _delegators[account];
@@ -145,9 +147,10 @@ contract Membership is ERC721, ERC721Votes, Ownable {
         }
     }
 
-    /// @dev Delegation only to members (or oneself), so a vote never leaves the commons; each delegatee's
-    /// delegators are tracked so their votes can return to them when the delegatee leaves.
+    /// @dev Delegation by members only and only to members (or oneself), so a vote never leaves the commons;
+    /// each delegatee's delegators are tracked so their votes can return to them when the delegatee leaves.
     function _delegate(address account, address delegatee) internal override {
+        if (!isMember(account)) revert MembershipNotMember(account);
         if (delegatee != account && !isMember(delegatee)) revert MembershipDelegateNotMember(delegatee);
         address previous = delegates(account);
         if (previous != account && previous != address(0)) _delegators[previous].remove(account);

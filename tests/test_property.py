@@ -60,12 +60,15 @@ class Rules:
             if not self.member[who]:
                 return "MembershipNotMember"
             self.member[who] = False
-            # A vote never leaves the commons: votes delegated to a leaving member return to their owners.
+            # A vote never leaves the commons: votes members delegated to a leaving member return to them.
+            # (A former member's own delegate pointer stays as it was; it carries no vote.)
             for i in range(POOL_SIZE):
-                if self.delegate[i] == who and i != who:
+                if self.delegate[i] == who and i != who and self.member[i]:
                     self.delegate[i] = i
         elif kind == "delegate":
             (to,) = rest
+            if not self.member[who]:
+                return "MembershipNotMember"
             if to != who and not self.member[to]:
                 return "MembershipDelegateNotMember"
             self.delegate[who] = to
