@@ -68,8 +68,11 @@ class LocalNode:
         block_time: float | None = None,
         log_file: Path | None = None,
         extra_args: tuple[str, ...] = (),
+        state_interval: int = STATE_DUMP_SECONDS,
     ):
+        """`state_interval`: seconds between state dumps (anvil also dumps when stopped)."""
         self.port = port
+        self.state_interval = state_interval
         self.extra_args = extra_args
         self.state_file = state_file
         self.block_time = block_time
@@ -84,7 +87,7 @@ class LocalNode:
         command = [str(anvil_binary()), "--host", "127.0.0.1", "--port", str(self.port), "--chain-id", "31337"]
         if self.state_file is not None:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
-            command += ["--state", str(self.state_file), "--state-interval", str(STATE_DUMP_SECONDS)]
+            command += ["--state", str(self.state_file), "--state-interval", str(self.state_interval)]
         if self.block_time:
             command += ["--block-time", str(self.block_time)]
         return command + list(self.extra_args)
