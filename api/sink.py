@@ -70,6 +70,11 @@ class SqlSink:
                                      f"{self.addresses.governor} on chain {self.chain_id}; use another database.")
         return BlockRef(row["block_number"], row["block_hash"], row["block_timestamp"])
 
+    def log_head(self) -> tuple[int, str]:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(CURSOR.c.log_seq, CURSOR.c.log_head_hash).where(CURSOR.c.id == 1)).first()
+        return (row[0], row[1]) if row is not None else (0, GENESIS_HASH)
+
     def recent_blocks(self) -> list[BlockRef]:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(BLOCKS).order_by(BLOCKS.c.number.desc())).all()
@@ -93,7 +98,12 @@ class SqlSink:
         done = row["block_number"] if row is not None else -1
         events = [e for e in batch.events if e.block_number > done]
         seq, head = (row["log_seq"], row["log_head_hash"]) if row is not None else (0, GENESIS_HASH)
-        entries = list(chain(events, seq, head))
+        fresh = batch.entries
+        if fresh is not None and len(events) == len(batch.events) and (
+                not fresh or (fresh[0].seq == seq + 1 and fresh[0].prev_hash == head)):
+            entries = fresh  # chained by the indexer from this very head
+        else:
+            entries = list(chain(events, seq, head))
         if entries:
             bulk_insert(conn, LOG, LOG_COLUMNS, [_entry_row(e) for e in entries])
             seq, head = entries[-1].seq, entries[-1].hash
@@ -107,7 +117,9 @@ class SqlSink:
         values = {"chain_id": m.chain_id, "name": m.name, "membership": m.membership, "governor": m.governor,
                   "timelock": m.timelock, "deployment_block": m.deployment_block, "block_number": batch.last.number,
                   "block_hash": batch.last.hash, "block_timestamp": batch.last.timestamp, "head_block": batch.head,
-                  "treasury_wei": str(batch.treasury_wei), "log_seq": seq, "log_head_hash": head}
+                  "log_seq": seq, "log_head_hash": head}
+        if batch.treasury_wei is not None:  # else the last known balance stands until a batch near the head
+            values["treasury_wei"] = str(batch.treasury_wei)
         if row is None:
             conn.execute(CURSOR.insert().values(id=1, **values))
         else:
@@ -127,9 +139,9 @@ VOTE_COLUMNS = ("proposal_id", "voter", "support", "weight", "reason", "params",
 
 
 def _entry_row(entry: Entry) -> tuple:
-    b = entry.body
-    return (b["seq"], b["block_number"], b["block_hash"], b["tx_hash"], b["log_index"], b["timestamp"], b["contract"],
-            b["kind"], b["subject"], entry.data_json, b["prev_hash"], entry.hash)
+    e = entry.event
+    return (entry.seq, e.block_number, e.block_hash, e.tx_hash, e.log_index, e.timestamp, e.contract, e.name,
+            entry.subject, entry.data_json, entry.prev_hash, entry.hash)
 
 
 def bulk_insert(conn: Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple]) -> None:

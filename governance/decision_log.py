@@ -61,47 +61,69 @@ def subject_of(event: Event) -> str | None:
 
 @dataclass(slots=True)
 class Entry:
-    """One decision-log entry: its body (what is hashed), its hash, and its data as canonical JSON."""
+    """One decision-log entry: the event at position `seq` chained to `prev_hash`, its hash, its data as canonical JSON.
 
-    body: dict
+    `body` (what is hashed) is built on demand: a backfill writes entries straight from these fields.
+    """
+
+    event: Event
+    seq: int
+    prev_hash: str
+    subject: str | None
     hash: str
-    data_json: str = ""
+    data_json: str
 
     @property
-    def seq(self) -> int:
-        return self.body["seq"]
+    def body(self) -> dict:
+        e = self.event
+        return {"seq": self.seq, "block_number": e.block_number, "block_hash": e.block_hash, "tx_hash": e.tx_hash,
+                "log_index": e.log_index, "timestamp": e.timestamp, "contract": e.contract, "kind": e.name,
+                "subject": self.subject, "data": json_safe(e.args), "prev_hash": self.prev_hash}
 
     def as_json(self) -> dict:
         """The entry as exported: the body plus its hash."""
         return {**self.body, "hash": self.hash}
 
 
+def data_json(args: dict[str, Any]) -> str:
+    """canonical_json(json_safe(args)), written directly when every value is a string, integer or bool (votes,
+    memberships, settings: all but ProposalCreated), because this runs once per event in a backfill."""
+    names = tuple(args)
+    layout = _LAYOUTS.get(names)
+    if layout is None:
+        layout = [(key, encode_basestring(key) + ":") for key in sorted(names)]
+        if len(_LAYOUTS) < 1_000:  # one per kind of event in practice
+            _LAYOUTS[names] = layout
+    parts = []
+    for key, prefix in layout:
+        value = args[key]
+        kind = type(value)
+        if kind is str:
+            parts.append(prefix + encode_basestring(value))
+        elif kind is int:
+            parts.append(f'{prefix}"{value}"')
+        elif kind is bool:
+            parts.append(prefix + ("true" if value else "false"))
+        else:
+            return canonical_json(json_safe(args))
+    return "{" + ",".join(parts) + "}"
+
+
+# Argument names in an event's order → (name, its JSON key and colon) in sorted order.
+_LAYOUTS: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+
+
 def make_entry(event: Event, seq: int, prev_hash: str) -> Entry:
     """The entry for `event` at position `seq` (from 1), chained to `prev_hash`."""
-    data = json_safe(event.args)
     subject = subject_of(event)
-    body = {
-        "seq": seq,
-        "block_number": event.block_number,
-        "block_hash": event.block_hash,
-        "tx_hash": event.tx_hash,
-        "log_index": event.log_index,
-        "timestamp": event.timestamp,
-        "contract": event.contract,
-        "kind": event.name,
-        "subject": subject,
-        "data": data,
-        "prev_hash": prev_hash,
-    }
-    # The same bytes canonical_json(body) gives (a test holds them equal), written out in key order
-    # because this runs once per event in a backfill.
-    data_json = canonical_json(data)
+    # The same bytes canonical_json(entry.body) gives (a test holds them equal), written out in key order.
+    data = data_json(event.args)
     text = (f'{{"block_hash":{encode_basestring(event.block_hash)},"block_number":{event.block_number},'
-            f'"contract":{encode_basestring(event.contract)},"data":{data_json},"kind":{encode_basestring(event.name)},'
+            f'"contract":{encode_basestring(event.contract)},"data":{data},"kind":{encode_basestring(event.name)},'
             f'"log_index":{event.log_index},"prev_hash":{encode_basestring(prev_hash)},"seq":{seq},'
             f'"subject":{"null" if subject is None else encode_basestring(subject)},"timestamp":{event.timestamp},'
             f'"tx_hash":{encode_basestring(event.tx_hash)}}}')
-    return Entry(body, "0x" + hashlib.sha256(text.encode()).hexdigest(), data_json)
+    return Entry(event, seq, prev_hash, subject, "0x" + hashlib.sha256(text.encode()).hexdigest(), data)
 
 
 def chain(events: Iterable[Event], last_seq: int = 0, last_hash: str = GENESIS_HASH) -> Iterator[Entry]:

@@ -96,9 +96,10 @@ def _topic_reader(abi_type: str) -> Callable[[str], Any]:
     """Indexed values are one 32-byte word each (dynamic ones only as their hash)."""
     if abi_type == "address":
         return lambda topic: checksummed("0x" + topic[26:])
-    if abi_type.startswith(("uint", "int")) and not abi_type.endswith("]"):
-        signed = abi_type.startswith("int")
-        return lambda topic: int.from_bytes(bytes.fromhex(topic[2:]), "big", signed=signed)
+    if abi_type.startswith("uint") and not abi_type.endswith("]"):
+        return lambda topic: int(topic, 16)
+    if abi_type.startswith("int") and not abi_type.endswith("]"):
+        return lambda topic: int.from_bytes(bytes.fromhex(topic[2:]), "big", signed=True)
     if abi_type == "bool":
         return lambda topic: topic[-1] == "1"
     return lambda topic: topic
@@ -120,13 +121,18 @@ class _EventDecoder:
         object.__setattr__(self, "_fast", list(zip(self.data_names, readers)) if all(readers) else None)
 
     def decode(self, topics: list[str], data: str) -> dict[str, Any]:
-        args: dict[str, Any] = {name: read(topic) for (name, read), topic in zip(self.indexed, topics[1:])}
+        args: dict[str, Any] = {}
+        for (name, read), topic in zip(self.indexed, topics[1:]):
+            args[name] = read(topic)
         if not self.data_types:
             return args
         raw = bytes.fromhex(data[2:])
-        if self._fast is not None and len(raw) >= 32 * len(self._fast):
-            for i, (name, read) in enumerate(self._fast):
-                args[name] = read(raw, 32 * i)
+        fast = self._fast
+        if fast is not None and len(raw) >= 32 * len(fast):
+            at = 0
+            for name, read in fast:
+                args[name] = read(raw, at)
+                at += 32
             return args
         values = decode(self.data_types, raw)
         for name, normalize, value in zip(self.data_names, self.data_normalizers, values):
@@ -172,13 +178,7 @@ class LogDecoder:
         if decoder is None:
             return None
         stamp = log.get("blockTimestamp")
-        return Event(
-            block_number=int(log["blockNumber"], 16),
-            block_hash=log["blockHash"],
-            tx_hash=log["transactionHash"],
-            log_index=int(log["logIndex"], 16),
-            timestamp=int(stamp, 16) if stamp is not None else int(timestamp or 0),
-            contract=role,
-            name=decoder.name,
-            args=decoder.decode(topics, log["data"]),
-        )
+        # Positional: block number, block hash, tx hash, log index, timestamp, contract, name, args.
+        return Event(int(log["blockNumber"], 16), log["blockHash"], log["transactionHash"], int(log["logIndex"], 16),
+                     int(stamp, 16) if stamp is not None else int(timestamp or 0), role, decoder.name,
+                     decoder.decode(topics, log["data"]))

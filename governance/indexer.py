@@ -7,11 +7,13 @@ compared with the chain's; if it differs, the sink's remembered recent blocks ar
 newest one still on the chain, and everything after it is rolled back and fetched again.
 """
 
+import queue
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from dataclasses import dataclass, field, replace
+from typing import Callable, Iterator, Protocol
 
+from governance.decision_log import Entry, chain
 from governance.errors import CommonsError, RetryableError
 from governance.events import Event, LogDecoder
 from governance.rpc import BlockRef, Rpc, RpcError
@@ -26,7 +28,10 @@ class Batch:
     blocks: list[BlockRef]
     events: list[Event]
     head: int
-    treasury_wei: int
+    treasury_wei: int | None  # None: the node no longer keeps that block's state (see Indexer._treasury)
+    # The events' decision-log entries, chained on from the log head the sink had when the batch was fetched
+    # (a backfill builds them while the previous batch is written); the sink uses them only if that is still its head.
+    entries: list[Entry] | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,10 @@ class Sink(Protocol):
         """Remembered blocks, newest first, to find the common ancestor after a reorg."""
         ...
 
+    def log_head(self) -> tuple[int, str]:
+        """(sequence number, hash) of the decision log's last entry; (0, GENESIS_HASH) when it is empty."""
+        ...
+
     def apply(self, happening: Happening) -> None: ...
 
 
@@ -57,7 +66,7 @@ class Sink(Protocol):
 class RangePolicy:
     """How many blocks one eth_getLogs asks for: halves when the node refuses, doubles when answers are small."""
 
-    blocks: int = 2_000
+    blocks: int = 100  # small at first, so a dense history is fetched in batches (one overlaps the writing of another)
     minimum: int = 1
     maximum: int = 500_000
     target_logs: int = 10_000
@@ -150,8 +159,18 @@ class Indexer:
         remembered = {last_block.number: last_block}
         for event in events:
             remembered.setdefault(event.block_number, BlockRef(event.block_number, event.block_hash, event.timestamp))
-        treasury = self.rpc.balance(self.addresses["timelock"], last)
+        treasury = self._treasury(last)
         return Batch(first, last_block, sorted(remembered.values(), key=lambda b: b.number), events, self.head, treasury)
+
+    def _treasury(self, block: int) -> int | None:
+        """The timelock's balance at `block`; None for an older block whose state the node has pruned (a non-archive
+        node, or anvil restarted from a state file), which a backfill's early batches may ask for. Raises at the head."""
+        try:
+            return self.rpc.balance(self.addresses["timelock"], block)
+        except RpcError:
+            if block >= self.head - self.confirmations:
+                raise
+            return None
 
     def _decode(self, raw_logs: list[dict], last_block: BlockRef) -> list[Event] | None:
         stamps: dict[str, int] = {}
@@ -199,7 +218,12 @@ class Indexer:
         `progress(indexed_block, target_block)` is called after each batch.
         """
         applied = 0
-        while True:
+        for batch in self._prefetched_batches():
+            self.sink.apply(batch)
+            applied += len(batch.events)
+            if progress:
+                progress(batch.last.number, self.head - self.confirmations)
+        while True:  # what is left: a reorg found on the way, or blocks that arrived meanwhile
             happening = self.step()
             if happening is None:
                 cursor = self.sink.cursor()
@@ -210,6 +234,58 @@ class Indexer:
                 applied += len(happening.events)
                 if progress:
                     progress(happening.last.number, self.head - self.confirmations)
+
+    def _prefetched_batches(self) -> Iterator[Batch]:
+        """Batches from the cursor up to the safe head, each fetched by a helper thread while the caller writes the
+        one before it, so the node's answer time overlaps the database's (the backfill's two big waits).
+
+        Each batch is still checked against the chain as `step` checks it (its first block must follow the previous
+        batch's last block, unchanged); at the first doubt the helper stops and `step` takes over from the cursor.
+        Raises what fetching raised, after the batches fetched before it.
+        """
+        cursor = self.sink.cursor()
+        if cursor is not None and self.find_reorg(cursor) is not None:
+            return  # `step` rolls back first
+        safe = self.safe_head()
+        ready: queue.Queue = queue.Queue(maxsize=2)
+        stop = threading.Event()
+
+        def put(item: object) -> None:
+            while not stop.is_set():
+                try:
+                    ready.put(item, timeout=0.1)
+                    return
+                except queue.Full:
+                    continue
+
+        def fetch_ahead() -> None:
+            previous = cursor
+            first = cursor.number + 1 if cursor else self.start_block
+            seq, head = self.sink.log_head()
+            try:
+                while first <= safe and not stop.is_set():
+                    batch = self._fetch(first, min(safe, first + self.ranges.blocks - 1), previous)
+                    if batch is None:
+                        break
+                    entries = list(chain(batch.events, seq, head))
+                    if entries:
+                        seq, head = entries[-1].seq, entries[-1].hash
+                    put(replace(batch, entries=entries))
+                    previous, first = batch.last, batch.last.number + 1
+            except Exception as exc:  # handed to the caller's thread, which raises it
+                put(exc)
+            put(None)
+
+        helper = threading.Thread(target=fetch_ahead, name="commons-indexer-fetch", daemon=True)
+        helper.start()
+        try:
+            while (item := ready.get()) is not None:
+                if isinstance(item, Exception):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            helper.join()
 
     def follow(self, stop: threading.Event, poll_seconds: float = 0.2,
                on_error: Callable[[Exception], None] | None = None) -> None:

@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import requests
 
 from governance.errors import CommonsError, RetryableError
@@ -57,7 +58,7 @@ class Rpc:
         if response.status_code == 429 or response.status_code >= 500:
             raise RetryableError(f"The node at {self.url} answered HTTP {response.status_code}; try again later.")
         try:
-            answer = response.json()
+            answer = orjson.loads(response.content)  # a backfill's eth_getLogs answers are megabytes of JSON
         except ValueError as exc:
             raise RetryableError(f"The node at {self.url} answered something that is not JSON-RPC.") from exc
         if "error" in answer:

@@ -177,3 +177,23 @@ def test_fast_decoding_agrees_with_eth_abi_for_every_event(commons, history, anv
                 assert event.args[name] == expected, (event.name, name)
                 checked += 1
     assert checked > 50
+
+
+def test_fast_data_json_equals_canonical_json():
+    from governance.decision_log import canonical_json, data_json, json_safe
+
+    for args in ({"voter": "0xAb", "proposalId": 2**256 - 1, "support": 0, "reason": 'quote " back\\ slash\n\t\x01 é 🌱'},
+                 {"b": True, "a": False, "c": ""}, {}, {"targets": ["0x1"], "values": [1], "x": None}):
+        assert data_json(args) == canonical_json(json_safe(args))
+
+
+def test_sink_rechains_entries_built_from_another_log_head(commons, history, anvil_url, cache_url, tmp_path):
+    from dataclasses import replace
+
+    from governance.decision_log import chain
+
+    indexer = indexer_for(commons.manifest, anvil_url, cache_url)
+    batch = indexer._fetch(commons.manifest.deployment_block, commons.w3.eth.block_number, None)
+    stale = list(chain(batch.events, 7, "0x" + "ab" * 32))
+    indexer.sink.apply(replace(batch, entries=stale))
+    assert cache_rows(make_engine(cache_url)) == clean_index(commons.manifest, anvil_url, tmp_path)
