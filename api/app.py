@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.answer_cache import AnswerCache, CachedAnswers, CursorProbe
 from api.db import make_engine, migrate
 from api.deps import ApiError
 from api.routes import commons, decisions, members, proposals, relay, stats
@@ -136,6 +137,7 @@ def create_app(database_url: str | None = None, manifest: Manifest | None = None
         yield
         if background:
             background.stop()
+        app.state.cursor_probe.close()
         engine.dispose()
 
     app = FastAPI(title="Commons Ledger", version="0.1.0", lifespan=lifespan,
@@ -143,6 +145,8 @@ def create_app(database_url: str | None = None, manifest: Manifest | None = None
                               "hash-chained decision log, all derived from the chain (see `commons audit`).")
     app.state.engine = engine
     app.state.indexer = None
+    app.state.answers = AnswerCache()  # one per app, so two apps in one process never share answers
+    app.state.cursor_probe = CursorProbe(engine)
     add_error_handlers(app)
     for module in (commons, members, proposals, decisions, stats):
         app.include_router(module.router)
@@ -155,6 +159,7 @@ def create_app(database_url: str | None = None, manifest: Manifest | None = None
         return {"ok": True, "indexer": None if background is None else
                 {"running": background.thread.is_alive(), "last_error": background.last_error}}
 
+    app.add_middleware(CachedAnswers, state=app.state)  # innermost: cached answers still get CORS and security headers
     # Read-only data may be fetched from any origin; writes (the relay) stay same-origin.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=[])
     app.add_middleware(SecurityHeaders)

@@ -8,6 +8,7 @@ from eth_utils import to_checksum_address
 from fastapi import Request
 from sqlalchemy.engine import Connection
 
+from api.answer_cache import AnswerCache
 from api.models import DecisionEntry, SyncCursor
 
 MAX_PAGE = 500
@@ -68,41 +69,6 @@ def entry_public(row) -> dict:
 LOG = DecisionEntry.__table__
 
 
-class AnswerCache:
-    """Serialised answers kept per indexed block: the cache only changes when the indexer moves its cursor,
-    so a popular page (a proposal with a thousand votes) is built once per block, not once per request.
-    Keys include the cursor's block hash, so a rollback or a new block never serves a stale answer."""
-
-    def __init__(self, size: int = 512):
-        from collections import OrderedDict
-        from threading import Lock
-
-        self.size = size
-        self.items: "OrderedDict[tuple, bytes]" = OrderedDict()
-        self.lock = Lock()
-
-    def answer(self, key: tuple, build) -> "Response":
-        """A JSON response for `key`, from memory or from `build()` (whose result is serialised once)."""
-        from fastapi.encoders import jsonable_encoder
-        from fastapi.responses import Response
-
-        with self.lock:
-            body = self.items.get(key)
-            if body is not None:
-                self.items.move_to_end(key)
-        if body is None:
-            body = json.dumps(jsonable_encoder(build()), separators=(",", ":"), ensure_ascii=False).encode()
-            with self.lock:
-                self.items[key] = body
-                while len(self.items) > self.size:
-                    self.items.popitem(last=False)
-        return Response(body, media_type="application/json")
-
-
-
 def answers(request: Request) -> AnswerCache:
     """The app's own answer cache (one per app, so two caches in one process never share answers)."""
-    state = request.app.state
-    if getattr(state, "answers", None) is None:
-        state.answers = AnswerCache()
-    return state.answers
+    return request.app.state.answers

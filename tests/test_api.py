@@ -166,3 +166,28 @@ def test_unindexed_cache_answers_503_with_a_sentence(tmp_path):
     with TestClient(create_app(fresh_sqlite(tmp_path, "empty.db"), upgrade_schema=False)) as empty:
         response = empty.get("/api/commons")
     assert response.status_code == 503 and "not indexed" in response.json()["detail"]
+
+
+def test_a_repeated_request_gets_the_same_answer_and_headers_from_the_cache(client):
+    for url in (f"/api/proposals/{client.ids['pay']}", "/api/decisions?limit=3"):
+        first, again = (client.get(url, headers={"Origin": "https://observer.example"}) for _ in range(2))
+        assert again.status_code == first.status_code == 200 and again.content == first.content
+        assert {k: v for k, v in again.headers.items() if k != "date"} == {k: v for k, v in first.headers.items() if k != "date"}
+        assert again.headers["access-control-allow-origin"] == "*" and "content-security-policy" in again.headers
+
+
+def test_cached_answers_follow_the_indexed_block(indexed, anvil_url, tmp_path):
+    import sqlalchemy as sa
+
+    from api.db import make_engine
+
+    commons, _, _ = indexed
+    url = fresh_sqlite(tmp_path, "moving.db")
+    indexer_for(commons.manifest, anvil_url, url).sync()
+    with TestClient(create_app(url, upgrade_schema=False)) as api:
+        before = [api.get("/api/decisions?limit=3").json()["count"] for _ in range(2)]
+        with make_engine(url).begin() as conn:  # as if the indexer had moved to another block
+            conn.execute(sa.text("UPDATE sync_cursor SET block_hash = '0x' || substr(block_hash, 3, 63) || 'f', "
+                                 "log_seq = log_seq + 1"))
+        after = api.get("/api/decisions?limit=3").json()["count"]
+    assert before[0] == before[1] and after == before[0] + 1

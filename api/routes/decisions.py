@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.engine import Connection
 
+from api.answer_cache import request_key
 from api.deps import LOG, MAX_PAGE, AnswerCache, answers, connection, entry_public, indexed_cursor
 from api.models import DecisionsPublic
 from governance.decision_log import canonical_json
@@ -21,6 +22,7 @@ EXPORT_CHUNK = 2_000
 
 @router.get("", response_model=DecisionsPublic)
 def list_decisions(
+    request: Request,
     conn: Annotated[Connection, Depends(connection)],
     cache: Annotated[AnswerCache, Depends(answers)],
     after: Annotated[int | None, Query(ge=0, le=2**62, description="Keyset cursor: entries after this sequence number")] = None,
@@ -35,7 +37,7 @@ def list_decisions(
                                                "head_hash": cursor["log_head_hash"],
                                                "next_after": rows[-1].seq if len(rows) == limit else None})
 
-    return cache.answer(("decisions", after, limit, cursor["block_hash"]), page)
+    return cache.answer(request_key(request.scope, cursor["block_hash"]), page)
 
 
 def _entries(request: Request) -> Iterator[dict]:

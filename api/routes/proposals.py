@@ -4,9 +4,10 @@ from enum import Enum
 from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.engine import Connection
 
+from api.answer_cache import request_key
 from api.deps import LOG, MAX_PAGE, AnswerCache, ApiError, answers, connection, entry_public, indexed_cursor, parse_address, parse_uint256
 from api.models import Member, Proposal, ProposalDetail, ProposalPublic, ProposalsPublic, Vote, VotePublic, VotesPublic
 from governance.proposal_state import ProposalFacts, proposal_state_at
@@ -113,11 +114,11 @@ def votes_of(conn: Connection, condition, after: int | None = None, limit: int |
 
 
 @router.get("/{proposal_ref}", response_model=ProposalDetail)
-def get_proposal(proposal_ref: str, conn: Annotated[Connection, Depends(connection)],
+def get_proposal(proposal_ref: str, request: Request, conn: Annotated[Connection, Depends(connection)],
                  cache: Annotated[AnswerCache, Depends(answers)]):
     """One proposal (by id or by number): text, decoded actions, timeline, tallies, quorum progress and every vote."""
     cursor = indexed_cursor(conn)
-    return cache.answer(("proposal", proposal_ref, cursor["block_hash"]),
+    return cache.answer(request_key(request.scope, cursor["block_hash"]),
                           lambda: ProposalDetail.model_validate(proposal_detail(conn, proposal_ref, cursor["block_timestamp"])))
 
 
