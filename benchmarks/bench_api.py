@@ -86,7 +86,8 @@ def main() -> None:
         build_indexer(manifest, node.url, engine, 0, upgrade=False).sync()  # catch up if needed
         env = {**os.environ, "COMMONS_DATABASE_URL": database_url, "PYTHONPATH": os.getcwd()}
         server = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(API_PORT),
-                                   "--workers", workers, "--log-level", "warning", "--no-access-log"], env=env)
+                                   "--workers", workers, "--log-level", "warning", "--no-access-log",
+                                   "--http", "httptools", "--loop", "uvloop"], env=env)
         base = f"http://127.0.0.1:{API_PORT}"
         for _ in range(100):
             try:

@@ -85,7 +85,8 @@ def serve(rpc: RpcOption = None, manifest: ManifestOption = None, database_url: 
     except CommonsError as exc:
         _fail(str(exc))
     out.print(f"Serving on http://{host}:{port} (API docs at /docs).")
-    uvicorn.run(app, host=host, port=port, log_level="warning", workers=workers if not index else 1)
+    # uvloop and httptools (dependencies) are picked up automatically; no access log: it costs more than a cached answer.
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, workers=workers if not index else 1)
 
 
 def audit(rpc: RpcOption = None, manifest: ManifestOption = None, database_url: DatabaseOption = None,
