@@ -14,6 +14,7 @@ from typing import Callable
 
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import Response
+from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 
 # Only routes that store their answers here; everything else goes straight through.
@@ -41,7 +42,10 @@ class AnswerCache:
         """A JSON response for `key`, from memory or from `build()` (whose result is serialised once)."""
         body = self.get(key)
         if body is None:
-            body = json.dumps(jsonable_encoder(build()), separators=(",", ":"), ensure_ascii=False).encode()
+            value = build()
+            # A response model dumps itself in JSON mode in a fraction of what jsonable_encoder's walk costs (same bytes).
+            data = value.model_dump(mode="json") if isinstance(value, BaseModel) else jsonable_encoder(value)
+            body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
             with self.lock:
                 self.items[key] = body
                 while len(self.items) > self.size:
