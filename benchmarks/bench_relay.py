@@ -6,7 +6,6 @@ fit in the deployment), deploys a commons, serves the relay with uvicorn, prints
 """
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time

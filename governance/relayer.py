@@ -396,7 +396,7 @@ class Relayer:
             tx["nonce"] = self._nonce
             try:
                 tx_hash = self.signer.send(self.w3, {k: v for k, v in tx.items() if k != "from"})
-            except ValueError as exc:  # nonce too low / already known: another sender used ours
+            except ValueError:  # nonce too low / already known: another sender used ours
                 if attempt:
                     raise
                 continue

@@ -1,7 +1,6 @@
 """The `commons` command for stewards (and members who like a terminal): parse, call `governance`, print."""
 
 import json
-import os
 import re
 import sys
 from dataclasses import asdict
@@ -13,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from governance import actions as act
-from governance.ballots import SUPPORT_NAMES, parse_support
+from governance.ballots import parse_support
 from governance.chain import NodeSigner, Signer, connect, load_key_signer
 from governance.client import Commons, Plan, ProposalView, when
 from governance.compiler import compile_contracts

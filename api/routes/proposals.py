@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from api.answer_cache import request_key
 from api.deps import LOG, MAX_PAGE, AnswerCache, ApiError, answers, connection, entry_public, indexed_cursor, parse_address, parse_uint256
-from api.models import Member, Proposal, ProposalDetail, ProposalPublic, ProposalsPublic, Vote, VotePublic, VotesPublic
+from api.models import Member, Proposal, ProposalDetail, ProposalPublic, ProposalsPublic, Vote, VotesPublic
 from governance.proposal_state import ProposalFacts, proposal_state_at
 from governance.reverts import PROPOSAL_STATES
 
