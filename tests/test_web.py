@@ -20,10 +20,10 @@ from tests import helpers
 from tests.helpers import fund, propose, to_voting, vote
 from tests.web_support import CHROMIUM_ARGS, PHONE, Server, TestWallet, served_app, wait_indexed
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+import playwright.sync_api as playwright_api  # noqa: E402  (`./dev test` installs it and Debian's chromium)
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium (apt-get install -y chromium)")
 TIMEOUT_MS = 20_000
 
 
