@@ -12,11 +12,11 @@ import shutil
 import signal
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 from governance.config import get_settings
-from governance.errors import NodeError
+from governance.errors import CommonsError, NodeError
+from governance.rpc import Rpc
 
 STATE_DUMP_SECONDS = 5
 
@@ -33,29 +33,23 @@ def anvil_binary() -> Path:
     raise NodeError("anvil is not installed: run `npm ci` (package @foundry-rs/anvil).")
 
 
-def _rpc(url: str, method: str, params: list, timeout: float = 5.0) -> object:
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
-    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        return json.loads(response.read())["result"]
-
-
 def rpc_answers(url: str, timeout: float = 1.0) -> bool:
     """Whether a JSON-RPC node answers `eth_chainId` at `url`."""
     try:
-        _rpc(url, "eth_chainId", [], timeout)
+        Rpc(url, timeout).call("eth_chainId", [])
         return True
-    except (OSError, ValueError, KeyError):
+    except CommonsError:
         return False
 
 
 def _resume_clock(url: str) -> None:
     """anvil forgets `evm_increaseTime` offsets on restart; without this the next block would be older
     than the last one and every timestamp-clocked checkpoint would break."""
-    latest = int(_rpc(url, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+    rpc = Rpc(url)
+    latest = int(rpc.call("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
     gap = latest - int(time.time())
     if gap > 0:
-        _rpc(url, "evm_increaseTime", [gap + 1])
+        rpc.call("evm_increaseTime", [gap + 1])
 
 
 class LocalNode:
