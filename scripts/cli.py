@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from governance import actions as act
@@ -20,6 +19,7 @@ from governance.config import get_settings
 from governance.errors import CommonsError, InvalidInput, Reverted
 from governance.manifest import CommonsSettings, save
 from scripts import observe
+from scripts.console import JsonOption, ManifestOption, RpcOption, fail, out
 
 app = typer.Typer(help="Govern a commons on an EVM chain: deploy, propose, vote, queue, execute, read.",
                   no_args_is_help=True, add_completion=False)
@@ -28,22 +28,11 @@ propose_app = typer.Typer(help="Submit a proposal (stewards only). The text is M
                           no_args_is_help=True)
 app.add_typer(node_app, name="node")
 app.add_typer(propose_app, name="propose")
-out = Console()
-err = Console(stderr=True, soft_wrap=True)
-
-RpcOption = Annotated[Optional[str], typer.Option("--rpc", help="JSON-RPC URL of the chain [env COMMONS_RPC_URL].")]
-ManifestOption = Annotated[Optional[Path], typer.Option("--manifest", help="Deployment manifest (default: found by chain id).")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Show and simulate, but send nothing.")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 DevAccountOption = Annotated[Optional[int], typer.Option(
     "--dev-account", help="Act as the local node's unlocked development account N (anvil only; no key involved).")]
 DURATION = re.compile(r"^(\d+)\s*([smhd]?)$")
-
-
-def fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}")
-    sys.exit(1)
 
 
 def parse_duration(text: str) -> int:

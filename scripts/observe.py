@@ -6,24 +6,13 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from governance.config import get_settings
-from governance.errors import CommonsError
+from scripts.console import ManifestOption, RpcOption, err, out
 
-out = Console()
-err = Console(stderr=True, soft_wrap=True)
-
-RpcOption = Annotated[Optional[str], typer.Option("--rpc", help="JSON-RPC URL of the chain [env COMMONS_RPC_URL].")]
-ManifestOption = Annotated[Optional[Path], typer.Option("--manifest", help="Deployment manifest (default: found by chain id).")]
 DatabaseOption = Annotated[Optional[str], typer.Option(
     "--database-url", help="The cache: sqlite:///path or postgresql://… [env COMMONS_DATABASE_URL, default .state/commons.db].")]
-
-
-def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}")
-    sys.exit(1)
 
 
 def _manifest(rpc: str, manifest: Optional[Path]):
@@ -41,31 +30,28 @@ def sync(rpc: RpcOption = None, manifest: ManifestOption = None, database_url: D
     from api.indexing import build_indexer
 
     rpc = rpc or get_settings().rpc_url
-    try:
-        indexer = build_indexer(_manifest(rpc, manifest), rpc, make_engine(database_url), confirmations)
-        cursor = indexer.sink.cursor()
-        start = cursor.number if cursor else indexer.start_block - 1
-        with Progress(TextColumn("[bold]indexing[/] block"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                      TextColumn("{task.fields[events]:,} events"), console=err, transient=False) as bar:
-            task = bar.add_task("sync", total=None, events=0)
+    indexer = build_indexer(_manifest(rpc, manifest), rpc, make_engine(database_url), confirmations)
+    cursor = indexer.sink.cursor()
+    start = cursor.number if cursor else indexer.start_block - 1
+    with Progress(TextColumn("[bold]indexing[/] block"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  TextColumn("{task.fields[events]:,} events"), console=err, transient=False) as bar:
+        task = bar.add_task("sync", total=None, events=0)
 
-            def progress(block: int, target: int) -> None:
-                bar.update(task, total=max(1, target - start), completed=block - start,
-                           events=bar.tasks[0].fields["events"])
+        def progress(block: int, target: int) -> None:
+            bar.update(task, total=max(1, target - start), completed=block - start,
+                       events=bar.tasks[0].fields["events"])
 
-            applied = indexer.sync(lambda block, target: progress(block, target))
-            bar.update(task, events=applied)
-        cursor = indexer.sink.cursor()
-        out.print(f"Indexed {applied:,} events; the cache is at block {cursor.number if cursor else '-'}.")
-        if follow:
-            out.print("Following new blocks (Ctrl-C to stop).")
-            stop = threading.Event()
-            try:
-                indexer.follow(stop, on_error=lambda exc: err.print(f"[yellow]node:[/] {exc}"))
-            except KeyboardInterrupt:
-                stop.set()
-    except CommonsError as exc:
-        _fail(str(exc))
+        applied = indexer.sync(lambda block, target: progress(block, target))
+        bar.update(task, events=applied)
+    cursor = indexer.sink.cursor()
+    out.print(f"Indexed {applied:,} events; the cache is at block {cursor.number if cursor else '-'}.")
+    if follow:
+        out.print("Following new blocks (Ctrl-C to stop).")
+        stop = threading.Event()
+        try:
+            indexer.follow(stop, on_error=lambda exc: err.print(f"[yellow]node:[/] {exc}"))
+        except KeyboardInterrupt:
+            stop.set()
 
 
 def serve(rpc: RpcOption = None, manifest: ManifestOption = None, database_url: DatabaseOption = None,
@@ -79,11 +65,8 @@ def serve(rpc: RpcOption = None, manifest: ManifestOption = None, database_url: 
     from api.app import create_app
 
     rpc = rpc or get_settings().rpc_url
-    try:
-        commons_manifest = _manifest(rpc, manifest) if index else None
-        app = create_app(database_url, commons_manifest, rpc, run_indexer=index)
-    except CommonsError as exc:
-        _fail(str(exc))
+    commons_manifest = _manifest(rpc, manifest) if index else None
+    app = create_app(database_url, commons_manifest, rpc, run_indexer=index)
     out.print(f"Serving on http://{host}:{port} (API docs at /docs).")
     # uvloop and httptools (dependencies) are picked up automatically; no access log: it costs more than a cached answer.
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, workers=workers if not index else 1)
@@ -100,17 +83,14 @@ def audit(rpc: RpcOption = None, manifest: ManifestOption = None, database_url: 
     from governance.chain import connect
 
     rpc = rpc or get_settings().rpc_url
-    try:
-        commons_manifest = _manifest(rpc, manifest)
-        if api:
-            source = ApiSource(api)
-        else:
-            from api.audit_source import CacheSource
+    commons_manifest = _manifest(rpc, manifest)
+    if api:
+        source = ApiSource(api)
+    else:
+        from api.audit_source import CacheSource
 
-            source = CacheSource(database_url)
-        report = run_audit(connect(rpc), rpc, commons_manifest, source)
-    except CommonsError as exc:
-        _fail(str(exc))
+        source = CacheSource(database_url)
+    report = run_audit(connect(rpc), rpc, commons_manifest, source)
     if as_json:
         out.print_json(json.dumps({"ok": report.ok, "block": report.block, "block_hash": report.block_hash,
                                    "checked": report.checked, "log_head_hash": report.log_head_hash,
@@ -132,7 +112,7 @@ def audit(rpc: RpcOption = None, manifest: ManifestOption = None, database_url: 
 
 
 def register(app: typer.Typer) -> None:
-    """Add the observer commands to the `commons` command."""
+    """Add the observer commands to the `commons` command (its entry point turns CommonsError into a message)."""
     app.command("sync")(sync)
     app.command("serve")(serve)
     app.command("audit")(audit)
