@@ -74,11 +74,13 @@ class DecisionEntry(SQLModel, table=True):
     """One decision-log entry; `data` is the event's arguments as canonical JSON (integers as strings)."""
 
     __tablename__ = "decision_entry"
-    __table_args__ = (sa.UniqueConstraint("block_hash", "tx_hash", "log_index", name="uq_decision_log_identity"),
+    # A log's place in the chain identifies it: the cache only ever holds one block per height (a reorg's rollback
+    # deletes the replaced ones first). Keyed in chain order, this index only ever grows at its end.
+    __table_args__ = (sa.UniqueConstraint("block_number", "log_index", name="uq_decision_entry_position"),
                       sa.Index("ix_decision_entry_subject_seq", "subject", "seq"),
                       sa.Index("ix_decision_entry_kind_timestamp", "kind", "timestamp"))
     seq: int = Field(primary_key=True, sa_type=sa.BigInteger, sa_column_kwargs={"autoincrement": False})
-    block_number: int = Field(sa_type=sa.BigInteger, index=True)
+    block_number: int = Field(sa_type=sa.BigInteger)
     block_hash: str = Field(max_length=66)
     tx_hash: str = Field(max_length=66)
     log_index: int
@@ -176,7 +178,7 @@ class Vote(SQLModel, table=True):
     """One cast vote with its reason, where and when it was cast."""
 
     __tablename__ = "vote"
-    __table_args__ = (sa.UniqueConstraint("tx_hash", "log_index", name="uq_vote_log"),
+    __table_args__ = (sa.UniqueConstraint("block_number", "log_index", name="uq_vote_position"),  # as DecisionEntry
                       sa.Index("ix_vote_proposal_id_id", "proposal_id", "id"))
     # INTEGER on SQLite, where only that spelling auto-increments (it is the 64-bit rowid there).
     id: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"))
@@ -186,7 +188,7 @@ class Vote(SQLModel, table=True):
     weight: int = u256()
     reason: str = Field(sa_type=sa.Text)
     params: str = Field(default="0x", sa_type=sa.Text)
-    block_number: int = Field(sa_type=sa.BigInteger, index=True)
+    block_number: int = Field(sa_type=sa.BigInteger)
     tx_hash: str = Field(max_length=66)
     log_index: int
     timestamp: int = Field(sa_type=sa.BigInteger)

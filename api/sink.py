@@ -7,6 +7,7 @@ by replaying the decision-log entries that remain (the log is the append-only re
 tables are views of it kept ready for reading).
 """
 
+import bisect
 import json
 from collections import defaultdict
 
@@ -126,10 +127,10 @@ class SqlSink:
             conn.execute(CURSOR.update().where(CURSOR.c.id == 1).values(**values))
 
     def _remember(self, conn: Connection, batch: Batch) -> None:
-        numbers = [b.number for b in batch.blocks]
-        conn.execute(BLOCKS.delete().where(BLOCKS.c.number.in_(numbers)))
-        conn.execute(BLOCKS.insert(), [{"number": b.number, "hash": b.hash, "timestamp": b.timestamp} for b in batch.blocks])
-        conn.execute(BLOCKS.delete().where(BLOCKS.c.number < batch.last.number - self.keep_blocks))
+        oldest = batch.last.number - self.keep_blocks  # older blocks are forgotten anyway
+        conn.execute(BLOCKS.delete().where(sa.or_(BLOCKS.c.number < oldest, BLOCKS.c.number >= batch.first_block)))
+        conn.execute(BLOCKS.insert(), [{"number": b.number, "hash": b.hash, "timestamp": b.timestamp}
+                                       for b in batch.blocks if b.number >= oldest])
 
 
 LOG_COLUMNS = ("seq", "block_number", "block_hash", "tx_hash", "log_index", "timestamp", "contract", "kind", "subject",
@@ -355,28 +356,33 @@ def _step(step: str, when: dict) -> dict:
     return {f"{step}_block": when["block"], f"{step}_tx": when["tx"], f"{step}_time": when["time"]}
 
 
-def members_at(conn: Connection, timestamp: int) -> int:
-    """Members at a timestamp, as the membership's checkpointed total supply counts them (changes at or before it)."""
-    counts = dict(conn.execute(
-        sa.select(LOG.c.kind, sa.func.count()).where(LOG.c.kind.in_(MEMBER_EVENTS[:3]), LOG.c.timestamp <= timestamp)
-        .group_by(LOG.c.kind)).all())
-    return counts.get("MemberAdmitted", 0) - counts.get("MemberRemoved", 0) - counts.get("MemberResigned", 0)
-
-
-def quorum_numerator_at(conn: Connection, timestamp: int) -> int:
-    """The quorum percentage in force at a timestamp (the last update at or before it)."""
-    data = conn.execute(sa.select(LOG.c.data).where(LOG.c.kind == "QuorumNumeratorUpdated", LOG.c.timestamp <= timestamp)
-                        .order_by(LOG.c.seq.desc()).limit(1)).scalar()
-    return int(json.loads(data)["newQuorumNumerator"]) if data else 0
-
-
 def _fill_quorums(conn: Connection, timestamp: int) -> None:
-    """Set the quorum of proposals whose snapshot has passed: members at the snapshot × percentage ÷ 100."""
+    """Set the quorum of proposals whose snapshot has passed: members at the snapshot × percentage ÷ 100.
+
+    Both come from the decision log, read once for all such proposals: the members counted as the membership's
+    checkpointed total supply counts them (changes at or before the snapshot), the percentage last set by then.
+    """
     pending = conn.execute(sa.select(PROPOSALS.c.proposal_id, PROPOSALS.c.snapshot)
                            .where(PROPOSALS.c.quorum.is_(None), PROPOSALS.c.snapshot < timestamp)).all()
+    if not pending:
+        return
+    member_times, member_counts, numerator_times, numerators = [], [], [], []
+    for kind, at, data in conn.execute(
+            sa.select(LOG.c.kind, LOG.c.timestamp, LOG.c.data)
+            .where(LOG.c.kind.in_(MEMBER_EVENTS[:3] + ("QuorumNumeratorUpdated",)),
+                   LOG.c.timestamp <= max(snapshot for _, snapshot in pending))
+            .order_by(LOG.c.seq)):
+        if kind == "QuorumNumeratorUpdated":
+            numerator_times.append(at)
+            numerators.append(int(json.loads(data)["newQuorumNumerator"]))
+        else:
+            member_times.append(at)
+            member_counts.append((member_counts[-1] if member_counts else 0) + (1 if kind == "MemberAdmitted" else -1))
     for proposal_id, snapshot in pending:
-        electorate = members_at(conn, snapshot)
-        quorum = electorate * quorum_numerator_at(conn, snapshot) // 100
+        changes = bisect.bisect_right(member_times, snapshot)
+        electorate = member_counts[changes - 1] if changes else 0
+        settings = bisect.bisect_right(numerator_times, snapshot)
+        quorum = electorate * (numerators[settings - 1] if settings else 0) // 100
         conn.execute(PROPOSALS.update().where(PROPOSALS.c.proposal_id == proposal_id)
                      .values(quorum=quorum, electorate=electorate))
 

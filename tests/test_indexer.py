@@ -1,7 +1,9 @@
 """The indexer against anvil: backfill, idempotence, decoding, states, confirmations (on SQLite and PostgreSQL)."""
 
+import gc
 import subprocess
 import sys
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -9,7 +11,7 @@ import sqlalchemy as sa
 from api.db import make_engine
 from api.sink import SqlSink
 from governance.events import LogDecoder
-from governance.indexer import RangePolicy
+from governance.indexer import RangePolicy, wait_until_caught_up
 from governance.rpc import RpcError
 from tests.cache_support import cache_rows, clean_index, indexer_for, make_history
 from tests.helpers import advance, propose, to_deadline_passed, to_voting, vote
@@ -81,6 +83,38 @@ def test_sync_in_small_ranges_equals_sync_in_one_range(commons, history, anvil_u
     indexer = indexer_for(commons.manifest, anvil_url, url)
     indexer.ranges = RangePolicy(blocks=1, maximum=1)
     indexer.sync()
+    assert cache_rows(make_engine(url)) == clean_index(commons.manifest, anvil_url, tmp_path)
+
+
+def test_follow_catches_up_in_prefetched_batches_stops_when_asked_and_resumes(commons, history, anvil_url, tmp_path):
+    from tests.cache_support import fresh_sqlite
+
+    url = fresh_sqlite(tmp_path, "follow.db")
+    indexer = indexer_for(commons.manifest, anvil_url, url)
+    indexer.ranges = RangePolicy(blocks=1, maximum=1)
+    stop, applied, apply = threading.Event(), [], indexer.sink.apply
+
+    def apply_then_stop_after_three(happening):
+        apply(happening)
+        applied.append(happening)
+        if len(applied) == 3:
+            stop.set()
+
+    indexer.sink.apply = apply_then_stop_after_three
+    thresholds = gc.get_threshold()
+    indexer.follow(stop, poll_seconds=0.01)
+    assert len(applied) == 3 and indexer.sink.cursor().number == commons.manifest.deployment_block + 2
+    assert gc.get_threshold() == thresholds  # the backfill's collector setting is undone
+
+    indexer.sink.apply = apply
+    stop = threading.Event()
+    follower = threading.Thread(target=indexer.follow, args=(stop, 0.01))
+    follower.start()
+    try:
+        wait_until_caught_up(indexer)
+    finally:
+        stop.set()
+        follower.join(10)
     assert cache_rows(make_engine(url)) == clean_index(commons.manifest, anvil_url, tmp_path)
 
 
