@@ -78,7 +78,7 @@ class DecisionEntry(SQLModel, table=True):
     # deletes the replaced ones first). Keyed in chain order, this index only ever grows at its end.
     __table_args__ = (sa.UniqueConstraint("block_number", "log_index", name="uq_decision_entry_position"),
                       sa.Index("ix_decision_entry_subject_seq", "subject", "seq"),
-                      sa.Index("ix_decision_entry_kind_timestamp", "kind", "timestamp"))
+                      sa.Index("ix_decision_entry_kind_seq", "kind", "seq"))
     seq: int = Field(primary_key=True, sa_type=sa.BigInteger, sa_column_kwargs={"autoincrement": False})
     block_number: int = Field(sa_type=sa.BigInteger)
     block_hash: str = Field(max_length=66)
@@ -280,9 +280,10 @@ class DecisionEntryPublic(SQLModel):
 
 class DecisionsPublic(SQLModel):
     data: list[DecisionEntryPublic]
-    count: int
-    head_hash: str
-    next_after: int | None = None
+    count: int  # entries that match, in the whole log
+    head_hash: str  # of the whole log's newest entry
+    next_after: int | None = None  # reading forward (`after`): where the next page starts
+    next_before: int | None = None  # reading back (`before`): where the page before this one ends
 
 
 class VotePublic(SQLModel):
@@ -356,6 +357,7 @@ class ProposalDetail(ProposalPublic):
 
     description: str
     actions: list[ActionPublic]
+    timelock_id: str | None  # its timelock operation once queued: the subject of the timelock's decision-log entries
     quorum_progress: QuorumProgress
     timeline: list[TimelineStep]
     votes: list[VotePublic]

@@ -147,6 +147,13 @@ def test_participation_reports_turnout_per_proposal(client):
     ("/api/proposals?state=dormant", 422, "invalid_request"),
     ("/api/proposals?proposer=0x12", 400, "invalid_address"),
     ("/api/decisions?after=-1", 422, "invalid_request"),
+    ("/api/decisions?kind=Coronation", 422, "invalid_request"),
+    ("/api/decisions?subject=somebody", 400, "invalid_subject"),
+    ("/api/decisions?subject=0x12", 400, "invalid_subject"),
+    ("/api/decisions/export.csv?subject=-5", 400, "invalid_subject"),
+    ("/api/decisions?after=1&before=9", 400, "conflicting_cursors"),
+    ("/api/decisions?before=0", 422, "invalid_request"),
+    ("/api/decisions?" + "&".join(f"subject={n}" for n in range(21)), 400, "too_many_subjects"),
 ])
 def test_bad_input_gets_a_4xx_json_error_in_words(client, path, status, code):
     response = client.get(path)
@@ -191,3 +198,34 @@ def test_cached_answers_follow_the_indexed_block(indexed, anvil_url, tmp_path):
                                  "log_seq = log_seq + 1"))
         after = api.get("/api/decisions?limit=3").json()["count"]
     assert before[0] == before[1] and after == before[0] + 1
+
+
+def test_decision_log_filters_by_kind_and_subject_and_reads_back_from_the_newest(client):
+    votes = client.get("/api/decisions", params={"kind": ["VoteCast", "VoteCastWithParams"], "limit": 500}).json()
+    assert votes["count"] == len(votes["data"]) == 10
+    assert {e["kind"] for e in votes["data"]} == {"VoteCast"}
+    assert votes["head_hash"] == client.get("/api/commons").json()["decision_log_head_hash"]
+
+    pay = client.ids["pay"]
+    about_pay = client.get("/api/decisions", params={"subject": str(pay)}).json()["data"]
+    assert about_pay[0]["kind"] == "ProposalCreated" and {e["subject"] for e in about_pay} == {str(pay)}
+    assert [e["data"]["voter"] for e in about_pay if e["kind"] == "VoteCast"] == \
+           [v["voter"] for v in client.get(f"/api/proposals/{pay}").json()["votes"]]
+
+    newest_first, before = [], client.get("/api/commons").json()["decision_log_count"] + 1
+    while before is not None:
+        page = client.get("/api/decisions", params={"kind": "VoteCast", "limit": 3, "before": before}).json()
+        newest_first += reversed(page["data"])
+        before = page["next_before"]
+    assert newest_first == votes["data"][::-1]
+
+
+def test_filtered_exports_hold_only_matching_entries_each_with_its_own_hash(client):
+    from governance.decision_log import entry_hash
+
+    lines = [json.loads(line) for line in client.get("/api/decisions/export.jsonl", params={"kind": "MemberAdmitted"}).text.splitlines()]
+    assert lines and {e["kind"] for e in lines} == {"MemberAdmitted"}
+    assert all(entry_hash({k: v for k, v in e.items() if k != "hash"}) == e["hash"] for e in lines)
+    response = client.get("/api/decisions/export.csv", params={"kind": "MemberAdmitted"})
+    assert [r["seq"] for r in csv.DictReader(io.StringIO(response.text))] == [str(e["seq"]) for e in lines]
+    assert "decision-log-filtered.csv" in response.headers["content-disposition"]

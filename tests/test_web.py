@@ -221,6 +221,16 @@ def test_observer_reads_the_decision_log_filters_it_and_downloads_both_exports(p
     entries = [json.loads(line) for line in Path(jsonl_download.value.path()).read_text().splitlines()]
     assert len(entries) == total and verify(entries) == []
     assert [e["data"]["reason"] for e in entries if e["kind"] == "VoteCast" and e["data"]["voter"] == founders[2].address] == ["Too much shade"]
+
+    # About a proposal, the API does the filtering, and the filtered entries can be downloaded.
+    page.fill("input[name=about]", "#1")
+    page.click(".filters button")
+    page.wait_for_selector("#log-status:has-text('4 of 4 matching entries shown')")
+    assert page.locator("#decision-log li").count() == 4
+    with page.expect_download() as filtered_download:
+        page.click("#export-filtered-jsonl")
+    filtered = [json.loads(line) for line in Path(filtered_download.value.path()).read_text().splitlines()]
+    assert [(e["kind"], e["data"]["voter"]) for e in filtered] == [("VoteCast", f.address) for f in founders[:4]]
     assert page.errors == []
 
 

@@ -131,7 +131,7 @@ def proposal_detail(conn: Connection, proposal_ref: str, timestamp: int) -> dict
                 "percent_of_quorum": round(100 * counted / row.quorum, 2) if row.quorum else None}
     votes = [vote_public(v) for v in votes_of(conn, V.c.proposal_id == row.proposal_id)]
     return {**proposal_public(row, timestamp), "description": row.description, "actions": actions,
-            "quorum_progress": progress, "timeline": timeline(conn, row), "votes": votes}
+            "timelock_id": row.timelock_id, "quorum_progress": progress, "timeline": timeline(conn, row), "votes": votes}
 
 
 @router.get("/{proposal_ref}/votes", response_model=VotesPublic)

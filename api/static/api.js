@@ -32,8 +32,10 @@ async function request(path, options = {}) {
 
 const get = (path) => request(path);
 const post = (path, body) => request(path, { method: "POST", body: JSON.stringify(body) });
+/** `?a=1&b=2` from an object; an array value repeats its name (`kind=A&kind=B`); empty values are left out. */
 const query = (params) => {
-  const pairs = Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== "");
+  const pairs = Object.entries(params).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]]))
+    .filter(([, v]) => v !== undefined && v !== null && v !== "");
   return pairs.length ? "?" + new URLSearchParams(pairs).toString() : "";
 };
 
@@ -46,10 +48,11 @@ export const proposal = (ref) => get(`/api/proposals/${encodeURIComponent(ref)}`
 /** `status` current | former | all; `after` (a member number, from next_after), `limit`. */
 export const members = (params = {}) => get("/api/members" + query(params));
 export const member = (address) => get(`/api/members/${encodeURIComponent(address)}`);
-/** The decision log in chain order: entries with seq > `after`, at most `limit` (≤ 500). */
+/** The decision log in chain order: entries with seq > `after`, or the last `limit` (≤ 500) before `before`;
+ * `kind` and `subject` (arrays) keep only entries of those kinds, about those subjects. */
 export const decisions = (params = {}) => get("/api/decisions" + query(params));
-/** The whole decision log as a file: `csv` or `jsonl` (the API exports it whole, unfiltered). */
-export const decisionExportUrl = (format) => `/api/decisions/export.${format}`;
+/** The decision log as a file: `csv` or `jsonl`; whole, or only the entries `filters` (kind, subject) keep. */
+export const decisionExportUrl = (format, filters = {}) => `/api/decisions/export.${format}` + query(filters);
 export const participation = () => get("/api/stats/participation");
 export const PAGE_LIMIT = 500;
 

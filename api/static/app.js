@@ -5,7 +5,7 @@
 import * as api from "./api.js";
 import { discoverWallets, Wallet, walletErrorText } from "./wallet.js";
 import { bar, bodyWithoutTitle, dateTime, duration, ether, h, renderMarkdown, shortAddress, shortHash, timeLeft, turnoutChart } from "./render.js";
-import { DECISION_GROUPS, decisionConcerns, decisionWords, normCommons, normDecision, normMember, normParticipation, normProposal,
+import { DECISION_GROUPS, concernsMember, decisionWords, normCommons, normDecision, normMember, normParticipation, normProposal,
   page } from "./shapes.js";
 
 const GOVERNOR_ABI = [
@@ -485,13 +485,16 @@ async function readNames() {
   };
 }
 
-/** What the "about" filter names: a member's address, or a proposal by number or id. */
+/** What the "about" filter names: a member's address, or a proposal by number or id (with its timelock operation). */
 async function resolveAbout(text, names) {
   if (!text) return {};
   if (ethers.isAddress(text)) return { address: text.toLowerCase() };
   const handle = text.replace(/^@/, "");
   for (const [address, known] of names.handles) if (known === handle) return { address: address.toLowerCase() };
-  if (/^(#?\d+|0x[0-9a-f]+)$/i.test(text)) return { proposalId: normProposal(await api.proposal(text.replace(/^#/, ""))).id };
+  if (/^(#?\d+|0x[0-9a-f]+)$/i.test(text)) {
+    const proposal = normProposal(await api.proposal(text.replace(/^#/, "")));
+    return { proposalId: proposal.id, subjects: [proposal.id, proposal.timelockId].filter(Boolean) };
+  }
   throw new Error(`“${text}” is neither a member (address or @handle) nor a proposal number.`);
 }
 
@@ -505,11 +508,14 @@ function decisionItem(e, names) {
 async function decisionsPage(_arg, params) {
   const group = params.get("group") || "";
   const about = params.get("about") || "";
-  const [names, first] = await Promise.all([readNames(), api.decisions({ limit: 1 })]);
-  const { count, head_hash: headHash } = first;
+  const [names, whole] = await Promise.all([readNames(), api.decisions({ limit: 1 })]);
+  const { count: total, head_hash: headHash } = whole;
   const filter = await resolveAbout(about, names);
-  const kinds = group ? new Set(DECISION_GROUPS[group] || []) : null;
-  const matches = (e) => (!kinds || kinds.has(e.kind)) && decisionConcerns(e, filter);
+  // The API keeps entries of the chosen kinds and about a proposal. Entries about a member include their votes,
+  // proposals and delegations to them, whose subject is something else: those are picked out here.
+  const server = { kind: group ? DECISION_GROUPS[group] || [] : [], subject: filter.subjects || [] };
+  const matches = (e) => !filter.address || concernsMember(e, filter.address);
+  const filtered = Boolean(group || about);
 
   const groupSelect = h("select", { name: "group", "aria-label": "Kind of decision" },
     [["", "Everything"], ["membership", "Membership"], ["stewards", "Stewards"], ["proposals", "Proposals"], ["votes", "Votes"],
@@ -524,36 +530,46 @@ async function decisionsPage(_arg, params) {
   const entries = h("ol", { class: "log", id: "decision-log" });
   const more = h("button", { type: "button", class: "secondary", hidden: true }, "Older entries");
   const status = h("p", { class: "muted small", id: "log-status" });
-  // Newest first: read pages backwards from the end (sequence numbers run 1…count without gaps).
-  let end = count;
+  // Newest first: read pages backwards from the end of the log.
+  let before = total + 1;
+  let read = 0;
+  let kept = total;
   const loadOlder = async () => {
     let shown = 0;
     let scanned = 0;
-    while (end > 0 && shown < SHOWN && scanned < SCAN_LIMIT) {
-      const after = Math.max(0, end - api.PAGE_LIMIT);
-      const rows = (await api.decisions({ after, limit: end - after })).data.map(normDecision).reverse();
+    while (before !== null && shown < SHOWN && scanned < SCAN_LIMIT) {
+      const page = await api.decisions({ ...server, before, limit: api.PAGE_LIMIT });
+      const rows = page.data.map(normDecision).reverse();
       const wanted = rows.filter(matches);
       entries.append(...wanted.map((e) => decisionItem(e, names)));
       shown += wanted.length;
       scanned += rows.length;
-      end = after;
+      kept = page.count;
+      before = page.next_before;
     }
-    more.hidden = end === 0;
-    const read = count - end;
-    status.textContent = kinds || filter.address || filter.proposalId
-      ? `${entries.children.length} matching ${entries.children.length === 1 ? "entry" : "entries"} in the newest ${read} of ${count}.`
-      : `The newest ${read} of ${count} entries.`;
+    read += scanned;
+    more.hidden = before === null;
+    const n = entries.children.length;
+    const plural = (k) => (k === 1 ? "entry" : "entries");
+    if (!filtered) status.textContent = `The newest ${n} of ${total} entries.`;
+    else if (filter.address) status.textContent = `${n} matching ${plural(n)} in the newest ${read} of ${kept} read.`;
+    else status.textContent = `${n} of ${kept} matching ${plural(kept)} shown.`;
   };
   more.onclick = () => { more.disabled = true; loadOlder().finally(() => { more.disabled = false; }); };
   await loadOlder();
+  const exportLinks = (filters, id) => [
+    h("a", { href: api.decisionExportUrl("csv", filters), download: "", id: `${id}-csv` }, "CSV"), " · ",
+    h("a", { href: api.decisionExportUrl("jsonl", filters), download: "", id: `${id}-jsonl` }, "JSON lines")];
   return h("section", {},
     h("h1", {}, "Decision log"),
     h("p", { class: "muted" }, "Every governance event in chain order. Each entry carries the hash of the one before it, " +
       "so a copy of the log shows any change made to it."),
-    h("p", { class: "exports" }, "Download the whole log: ",
-      h("a", { href: api.decisionExportUrl("csv"), download: "decision-log.csv", id: "export-csv" }, "CSV"), " · ",
-      h("a", { href: api.decisionExportUrl("jsonl"), download: "decision-log.jsonl", id: "export-jsonl" }, "JSON lines"),
+    h("p", { class: "exports" }, "Download the whole log: ", ...exportLinks({}, "export"),
       h("span", { class: "muted small hash", title: headHash }, ` · head ${shortHash(headHash)}`)),
+    filtered && !filter.address
+      ? h("p", { class: "exports" }, "Download these entries (each with its own hash and its predecessor's): ",
+        ...exportLinks(server, "export-filtered"))
+      : null,
     h("form", { class: "filters", onsubmit: apply }, groupSelect, aboutInput, h("button", { type: "submit" }, "Filter")),
     status, entries, more);
 }

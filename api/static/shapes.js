@@ -33,6 +33,7 @@ export function normProposal(p) {
     quorum: num(p.quorum), electorate: num(p.electorate),
     counted: progress ? progress.counted : p.votes_for + p.votes_abstain,
     actions: (p.actions || []).map((a) => ({ words: a.in_words, target: a.target, valueWei: a.value_wei })),
+    timelockId: p.timelock_id ?? null,
     timeline: (p.timeline || []).map(normStep),
     votes: p.votes ? p.votes.map(normVote) : undefined,
   };
@@ -136,13 +137,9 @@ export const DECISION_GROUPS = {
     "LateQuorumVoteExtensionSet", "MinDelayChange", "TimelockChange"],
 };
 
-/** Whether an entry concerns `who` (an address, lower-case) or proposal `proposalId` (decimal string). */
-export function decisionConcerns(entry, { address, proposalId }) {
+/** Whether an entry concerns the member at `address` (lower-case): about them, or their vote, proposal or delegate. */
+export function concernsMember(entry, address) {
   const d = entry.data || {};
-  if (proposalId && d.proposalId !== proposalId && entry.subject !== proposalId) return false;
-  if (address) {
-    const people = [d.member, d.delegator, d.toDelegate, d.steward, d.proposer, d.voter, entry.subject];
-    if (!people.some((a) => typeof a === "string" && a.toLowerCase() === address)) return false;
-  }
-  return true;
+  const people = [d.member, d.delegator, d.toDelegate, d.steward, d.proposer, d.voter, entry.subject];
+  return people.some((a) => typeof a === "string" && a.toLowerCase() === address);
 }
