@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -145,3 +146,15 @@ def test_deploy_refuses_a_founder_listed_twice(run):
                  "0x000000000000000000000000000000000000dEaD", "--dev-account", "0")
     assert result.returncode == 1
     assert "different address" in result.stderr
+
+
+def test_observer_syncs_the_cache_then_audits_it_clean(run, commons, tmp_path):
+    database = f"sqlite:///{tmp_path / 'observer.db'}"
+    first = run("sync", "--database-url", database)
+    assert first.returncode == 0, first.stderr
+    assert int(re.search(r"Indexed ([\d,]+) events", first.stdout)[1].replace(",", "")) > 0
+    assert f"the cache is at block {commons.w3.eth.block_number}" in first.stdout
+    again = run("sync", "--database-url", database)
+    assert again.returncode == 0 and "Indexed 0 events" in again.stdout  # re-running changes nothing
+    audit = run("audit", "--database-url", database)
+    assert audit.returncode == 0, audit.stdout + audit.stderr
