@@ -74,6 +74,16 @@ def proposal_from_chain(w3, rpc_url: str, manifest, proposal_id: int) -> dict:
             "vote_list": votes}
 
 
+def filtered_pages(base: str, count: int, n: int = 300) -> list[str]:
+    """Decision-log pages as an observer filters them: by a common kind, a group of kinds, a rare kind, a proposal."""
+    ids = [p["proposal_id"] for p in requests.get(base + "/api/proposals", params={"limit": 500}).json()["data"]]
+    filters = ["kind=VoteCast", "kind=MemberAdmitted&kind=MemberRemoved&kind=MemberResigned&kind=DelegateChanged",
+               "kind=ProposalCreated", *(f"subject={i}" for i in ids)]
+    rng = random.Random(7)
+    urls = (f"{base}/api/decisions?{rng.choice(filters)}&before={rng.randrange(2, count + 2)}&limit=100" for _ in range(n * 2))
+    return list(dict.fromkeys(urls))[:n]  # distinct, in random order
+
+
 def main() -> None:
     seconds = float(sys.argv[sys.argv.index("--seconds") + 1]) if "--seconds" in sys.argv else 10.0
     workers = sys.argv[sys.argv.index("--workers") + 1] if "--workers" in sys.argv else "2"
@@ -101,6 +111,15 @@ def main() -> None:
         pages = [f"{base}/api/decisions?after={random.Random(i).randrange(0, count - 100)}&limit=100" for i in range(200)]
         load("GET one proposal with 1,000 votes", [base + "/api/proposals/1"], seconds)
         load("GET decision-log pages (100 entries)", pages, seconds)
+        filtered = filtered_pages(base, count)
+        load("GET filtered decision-log pages read back from the newest (by kind or subject)", filtered[:200], seconds)
+        uncached = []
+        for url in filtered[200:]:  # URLs not asked before: answered from the database, not the answer cache
+            started = time.perf_counter()
+            requests.get(url).raise_for_status()
+            uncached.append(time.perf_counter() - started)
+        print(f"the same, one client, each URL new to the answer cache: median {statistics.median(uncached) * 1000:.1f} ms, "
+              f"max {max(uncached) * 1000:.1f} ms ({len(uncached)} requests)")
 
         single = []
         for _ in range(20):
