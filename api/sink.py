@@ -427,9 +427,10 @@ def _rollback(conn: Connection, rollback: Rollback, addresses: act.Addresses) ->
         conn.execute(CURSOR.delete())
         return
     tail = conn.execute(sa.select(LOG.c.seq, LOG.c.hash).order_by(LOG.c.seq.desc()).limit(1)).first()
+    treasury = {} if rollback.treasury_wei is None else {"treasury_wei": str(rollback.treasury_wei)}
     conn.execute(CURSOR.update().where(CURSOR.c.id == 1).values(
         block_number=ancestor.number, block_hash=ancestor.hash, block_timestamp=ancestor.timestamp,
-        log_seq=tail[0] if tail else 0, log_head_hash=tail[1] if tail else GENESIS_HASH))
+        log_seq=tail[0] if tail else 0, log_head_hash=tail[1] if tail else GENESIS_HASH, **treasury))
     _fill_quorums(conn, ancestor.timestamp)
 
 

@@ -46,6 +46,7 @@ class Rollback:
     """Undo everything after `ancestor` (None: after the deployment, i.e. everything)."""
 
     ancestor: BlockRef | None
+    treasury_wei: int | None = None  # the timelock's balance at the ancestor, when the node still has that state
 
 
 Happening = Batch | Rollback
@@ -118,7 +119,7 @@ class Indexer:
         for remembered in self.sink.recent_blocks():
             on_chain = self.rpc.block(remembered.number)
             if on_chain is not None and on_chain.hash == remembered.hash:
-                return Rollback(remembered)
+                return Rollback(remembered, self._treasury(remembered.number))
         return Rollback(None)
 
     def step(self) -> Happening | None:

@@ -4,6 +4,7 @@ the cache must end equal to a clean index of the canonical chain."""
 import threading
 
 import pytest
+import sqlalchemy as sa
 
 from api.db import make_engine
 from governance.indexer import wait_until_caught_up
@@ -61,3 +62,23 @@ def test_cache_equals_clean_index_after_reorg_on_postgresql(commons, stewards, f
     _empty_postgres(pg_database)
     follow_through_reorg(commons, stewards, founders, anvil_url, pg_database, depth)
     assert cache_rows(make_engine(pg_database)) == clean_index(commons.manifest, anvil_url, tmp_path)
+
+
+def test_treasury_after_a_rollback_is_the_balance_at_the_common_ancestor(commons, anvil_url, tmp_path):
+    w3, timelock = commons.w3, commons.manifest.timelock
+    url = fresh_sqlite(tmp_path, "treasury.db")
+    indexer = indexer_for(commons.manifest, anvil_url, url)
+    indexer.sync()
+
+    def cached_treasury() -> int:
+        with make_engine(url).connect() as conn:
+            return int(conn.execute(sa.text("SELECT treasury_wei FROM sync_cursor")).scalar())
+
+    before = w3.eth.get_balance(timelock)
+    fork_point = rpc(w3, "evm_snapshot")
+    w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": timelock, "value": 10**18})
+    indexer.sync()
+    assert cached_treasury() == before + 10**18
+    rpc(w3, "evm_revert", [fork_point])  # the gift's block is gone, and no block has replaced it yet
+    indexer.sync()
+    assert cached_treasury() == w3.eth.get_balance(timelock) == before
