@@ -1,5 +1,6 @@
 """Proposal actions: encode what a steward asks for, and decode any (target, value, calldata) into words."""
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -51,6 +52,22 @@ class Addresses:
             if getattr(self, role).lower() == address.lower():
                 return role
         return None
+
+
+DURATION = re.compile(r"^(\d+)\s*([smhd]?)$")
+
+
+def parse_duration(text: str) -> int:
+    """Seconds from '90', '45s', '30m', '2h' or '3d'."""
+    match = DURATION.match(str(text).strip().lower())
+    if not match:
+        raise InvalidInput(f"{text!r} is not a duration such as 90s, 30m, 2h or 3d.")
+    return int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+
+
+def setting_value(name: str, text: str) -> int:
+    """A setting's new value as a steward writes it: the quorum in percent, the others as durations."""
+    return int(text) if name == "quorum" and str(text).isdigit() else parse_duration(text)
 
 
 def checked_address(text: str, what: str = "address") -> str:

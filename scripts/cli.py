@@ -1,13 +1,13 @@
 """The `commons` command for stewards (and members who like a terminal): parse, call `governance`, print."""
 
 import json
-import re
 import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from governance import actions as act
@@ -19,6 +19,7 @@ from governance.config import get_settings
 from governance.errors import CommonsError, InvalidInput, Reverted
 from governance.manifest import CommonsSettings, save
 from scripts import observe
+from scripts.action_file import read_actions
 from scripts.console import JsonOption, ManifestOption, RpcOption, fail, out
 
 app = typer.Typer(help="Govern a commons on an EVM chain: deploy, propose, vote, queue, execute, read.",
@@ -32,17 +33,6 @@ DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Show and simulate
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 DevAccountOption = Annotated[Optional[int], typer.Option(
     "--dev-account", help="Act as the local node's unlocked development account N (anvil only; no key involved).")]
-DURATION = re.compile(r"^(\d+)\s*([smhd]?)$")
-
-
-def parse_duration(text: str) -> int:
-    """Seconds from '90', '45s', '30m', '2h' or '3d'."""
-    match = DURATION.match(text.strip().lower())
-    if not match:
-        raise InvalidInput(f"{text!r} is not a duration such as 90s, 30m, 2h or 3d.")
-    return int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
-
-
 def rpc_url(rpc: Optional[str]) -> str:
     return rpc or get_settings().rpc_url
 
@@ -72,9 +62,9 @@ def carry_out(commons: Commons, plan: Plan, dev_account: Optional[int], dry_run:
     """Show the plan in words, simulate it, and (unless --dry-run) confirm, sign and send it."""
     signer = signer_for(commons.w3, dev_account)
     if not as_json:
-        out.print(f"[bold]{plan.summary}[/]  (from {signer.address})")
+        out.print(f"[bold]{escape(plan.summary)}[/]  (from {signer.address})")
         for line in plan.details:
-            out.print(f"  • {line}")
+            out.print(f"  • {escape(line)}")
     commons.simulate(plan, signer.address)
     if not as_json:
         out.print("[green]Simulation succeeded.[/]")
@@ -164,14 +154,14 @@ def deploy(
 
     founders = [_parse_founder(f) for f in founder]
     stewards = [act.checked_address(s, "steward") for s in steward]
-    settings = CommonsSettings(parse_duration(voting_delay), parse_duration(voting_period), quorum,
-                               parse_duration(late_quorum_extension), parse_duration(timelock_delay))
+    settings = CommonsSettings(act.parse_duration(voting_delay), act.parse_duration(voting_period), quorum,
+                               act.parse_duration(late_quorum_extension), act.parse_duration(timelock_delay))
     validate(name, founders, settings)
     w3 = connect(rpc_url(rpc))
     signer = signer_for(w3, dev_account)
     if not as_json:
-        out.print(f"[bold]Deploy “{name}”[/] on chain {w3.eth.chain_id} (from {signer.address})")
-        out.print(f"  • {len(founders)} founding members: {', '.join(h for _, h in founders)}")
+        out.print(f"[bold]Deploy “{escape(name)}”[/] on chain {w3.eth.chain_id} (from {signer.address})")
+        out.print(f"  • {len(founders)} founding members: {escape(', '.join(h for _, h in founders))}")
         out.print(f"  • stewards: {', '.join(stewards) or 'none (members can appoint them later)'}")
         out.print(f"  • {settings}")
         out.print("  • afterwards the deployer keeps no role: the timelock owns membership and treasury")
@@ -182,7 +172,7 @@ def deploy(
     if as_json:
         print_json(asdict(manifest))
     else:
-        out.print(f"Deployed “{manifest.name}” on chain {manifest.chain_id}: governor {manifest.governor}, "
+        out.print(f"Deployed “{escape(manifest.name)}” on chain {manifest.chain_id}: governor {manifest.governor}, "
                   f"membership {manifest.membership}, treasury {manifest.timelock}. Manifest: {path}")
 
 
@@ -198,7 +188,7 @@ def demo(rpc: RpcOption = None, as_json: JsonOption = False):
     if existing and w3.eth.get_code(existing.governor):
         manifest = existing
         if not as_json:
-            out.print(f"A commons is already deployed on this chain: “{manifest.name}” ({path}).")
+            out.print(f"A commons is already deployed on this chain: “{escape(manifest.name)}” ({path}).")
     else:
         manifest = seed_demo(w3, report=(lambda _: None) if as_json else out.print)
         save(manifest)
@@ -207,7 +197,7 @@ def demo(rpc: RpcOption = None, as_json: JsonOption = False):
     if as_json:
         print_json(asdict(manifest) | {"relayer": relayer})
     else:
-        out.print(f"Demo commons “{manifest.name}” ready; governor {manifest.governor}.")
+        out.print(f"Demo commons “{escape(manifest.name)}” ready; governor {manifest.governor}.")
         out.print(f"Vote relayer {relayer} funded with {RELAYER_ETH} ETH; its key is encrypted in {state_dir / 'relayer-keystore.json'}.")
 
 
@@ -277,8 +267,8 @@ def propose_setting(
 ):
     """Propose changing a governance setting."""
     commons = open_commons(rpc, manifest)
-    number = int(value) if name == "quorum" and value.isdigit() else parse_duration(value)
-    _propose(commons, [act.change_setting(commons.addresses, name, number)], text, dev_account, dry_run, yes, as_json)
+    _propose(commons, [act.change_setting(commons.addresses, name, act.setting_value(name, value))], text, dev_account,
+             dry_run, yes, as_json)
 
 
 @propose_app.command("call")
@@ -300,6 +290,22 @@ def propose_call(
     value = 0 if value_eth == "0" else act.parse_eth(value_eth)
     commons = open_commons(rpc, manifest)
     _propose(commons, [act.contract_call(target, signature, parsed, value)], text, dev_account, dry_run, yes, as_json)
+
+
+@propose_app.command("several")
+def propose_several(
+    actions_file: Annotated[Path, typer.Argument(help="TOML file with one [[action]] table per action, carried out in order.")],
+    text: TextOption, rpc: RpcOption = None, manifest: ManifestOption = None,
+    dev_account: DevAccountOption = None, dry_run: DryRunOption = False, yes: YesOption = False, as_json: JsonOption = False,
+):
+    """Propose several actions at once, decided by one vote and carried out together (all or none).
+
+    Each [[action]] has a `kind` and the arguments of the single-action command of that name: admit (address, handle),
+    remove (address), appoint (address), recall (address), pay (recipient, eth), setting (name, value),
+    call (target, signature, args, value_eth).
+    """
+    commons = open_commons(rpc, manifest)
+    _propose(commons, read_actions(actions_file, commons.addresses), text, dev_account, dry_run, yes, as_json)
 
 
 # ---- voting and the proposal lifecycle --------------------------------------------------------
@@ -395,7 +401,7 @@ def info(rpc: RpcOption = None, manifest: ManifestOption = None, as_json: JsonOp
         data = asdict(view)
         data["treasury_wei"] = str(view.treasury_wei)
         return print_json(data)
-    out.print(f"[bold]{view.name}[/] on chain {view.chain_id}")
+    out.print(f"[bold]{escape(view.name)}[/] on chain {view.chain_id}")
     for role, address in view.addresses.items():
         out.print(f"  {role:<11} {address}")
     s = view.settings
@@ -412,7 +418,7 @@ def members(rpc: RpcOption = None, manifest: ManifestOption = None, as_json: Jso
         return print_json([asdict(v) for v in views])
     table = Table("#", "handle", "address", "votes", "delegates to", "steward")
     for v in views:
-        table.add_row(str(v.token_id), v.handle, v.address, str(v.votes), "self" if v.delegate == v.address else v.delegate,
+        table.add_row(str(v.token_id), escape(v.handle), v.address, str(v.votes), "self" if v.delegate == v.address else v.delegate,
                       "yes" if v.steward else "")
     out.print(table)
 
@@ -442,7 +448,7 @@ def proposals(state: Optional[str] = typer.Option(None, help="Only proposals in 
     table = Table("#", "title", "state", "for", "against", "abstain", "quorum", "deadline")
     numbers = {pid: n for n, pid in enumerate(commons.proposal_ids(), start=1)}
     for v in views:
-        table.add_row(str(numbers[v.id]), v.title, v.state, str(v.votes_for), str(v.votes_against), str(v.votes_abstain),
+        table.add_row(str(numbers[v.id]), escape(v.title), v.state, str(v.votes_for), str(v.votes_against), str(v.votes_abstain),
                       f"{v.quorum_votes}/{v.quorum}", when(v.deadline))
     out.print(table)
 
@@ -454,15 +460,15 @@ def proposal(proposal_id: str, rpc: RpcOption = None, manifest: ManifestOption =
     view = commons.proposal(parse_proposal_id(commons, proposal_id))
     if as_json:
         return print_json(_proposal_json(view))
-    out.print(f"[bold]{view.title}[/]  ({view.state})")
+    out.print(f"[bold]{escape(view.title)}[/]  ({view.state})")
     out.print(f"id {view.id}\nproposed by {view.proposer}")
     out.print(f"voting {when(view.snapshot)} → {when(view.deadline)}" + (f"; executable after {when(view.eta)}" if view.eta else ""))
     out.print("Actions:")
     for line in view.actions_in_words:
-        out.print(f"  • {line}")
+        out.print(f"  • {escape(line)}")
     out.print(f"For {view.votes_for} · Against {view.votes_against} · Abstain {view.votes_abstain}; "
               f"quorum {view.quorum_votes}/{view.quorum} {'reached' if view.quorum_votes >= view.quorum else 'not reached'}")
-    out.print("\n" + view.description)
+    out.print("\n" + escape(view.description))
 
 
 observe.register(app)

@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -16,6 +17,6 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts
 
 
 def fail(message: str) -> None:
-    """Print `message` as an error and exit with status 1."""
-    err.print(f"[bold red]error:[/] {message}")
+    """Print `message` as an error and exit with status 1 (its text as it is: brackets are not markup)."""
+    err.print(f"[bold red]error:[/] {escape(message)}")
     sys.exit(1)

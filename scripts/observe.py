@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from governance.config import get_settings
@@ -49,7 +50,7 @@ def sync(rpc: RpcOption = None, manifest: ManifestOption = None, database_url: D
         out.print("Following new blocks (Ctrl-C to stop).")
         stop = threading.Event()
         try:
-            indexer.follow(stop, on_error=lambda exc: err.print(f"[yellow]node:[/] {exc}"))
+            indexer.follow(stop, on_error=lambda exc: err.print(f"[yellow]node:[/] {escape(str(exc))}"))
         except KeyboardInterrupt:
             stop.set()
 
@@ -106,7 +107,7 @@ def audit(rpc: RpcOption = None, manifest: ManifestOption = None, database_url: 
         else:
             out.print(f"[bold red]{len(report.findings)} difference(s):[/]")
             for finding in report.findings:
-                out.print(f"  [red]{finding.area}[/]: {finding.what}")
+                out.print(f"  [red]{finding.area}[/]: {escape(finding.what)}")
     if not report.ok:
         sys.exit(1)
 

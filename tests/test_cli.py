@@ -10,7 +10,8 @@ import pytest
 from eth_account import Account
 
 from governance.manifest import save
-from tests.helpers import to_voting
+from governance.chain import NodeSigner
+from tests.helpers import advance_to, fund, to_deadline_passed, to_voting, vote
 
 
 @pytest.fixture
@@ -158,3 +159,74 @@ def test_observer_syncs_the_cache_then_audits_it_clean(run, commons, tmp_path):
     assert again.returncode == 0 and "Indexed 0 events" in again.stdout  # re-running changes nothing
     audit = run("audit", "--database-url", database)
     assert audit.returncode == 0, audit.stdout + audit.stderr
+
+
+def test_steward_proposes_several_actions_from_a_file_and_they_are_carried_out_together(run, commons, stewards, founders, tmp_path):
+    newcomer = "0x000000000000000000000000000000000000bEEF"
+    actions = tmp_path / "actions.toml"
+    actions.write_text(f'''
+[[action]]
+kind = "admit"
+address = "{newcomer}"
+handle = "beef"
+
+[[action]]
+kind = "pay"
+recipient = "{newcomer}"
+eth = "0.25"
+
+[[action]]
+kind = "setting"
+name = "quorum"
+value = 40
+''')
+    fund(commons.w3, commons.manifest.timelock, 10**18)
+    result = run("propose", "several", str(actions), "--text", str(run.text), "--json", key=key_of(stewards[0]))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["actions"] == [f"Admit {newcomer} as a member with the handle “beef”",
+                               f"Pay 0.25 ETH from the treasury to {newcomer}", "Set the quorum to 40 percent"]
+
+    pid, anyone = int(data["proposalId"]), NodeSigner(commons.w3.eth.accounts[9])
+    to_voting(commons, pid)
+    for member in founders[:4]:
+        vote(commons, member, pid, "for")
+    to_deadline_passed(commons, pid)
+    commons.submit(commons.plan_lifecycle("queue", pid), anyone)
+    advance_to(commons.w3, commons.governor.functions.proposalEta(pid).call())
+    commons.submit(commons.plan_lifecycle("execute", pid), anyone)
+    assert commons.membership.functions.isMember(newcomer).call()
+    assert commons.w3.eth.get_balance(newcomer) == 25 * 10**16
+    assert commons.governor.functions.quorumNumerator().call() == 40
+
+
+@pytest.mark.parametrize("content, problem", [
+    ('[[action]]\nkind = "admit"\naddress = "0x000000000000000000000000000000000000bEEF"\n', "Action 1 (admit): missing handle"),
+    ('[[action]]\nkind = "pay"\nrecipient = "0x000000000000000000000000000000000000bEEF"\neth = "1"\n'
+     '[[action]]\nkind = "pay"\nrecipient = "0x12"\neth = "1"\n', "Action 2 (pay): recipient '0x12' is not an Ethereum address"),
+    ('[[action]]\nkind = "dissolve"\n', "Action 1: kind must be one of admit, remove"),
+    ('[[action]]\nkind = "recall"\naddress = "0x000000000000000000000000000000000000bEEF"\nreason = "x"\n',
+     "Action 1 (recall): unknown reason"),
+    ('[[action]]\nkind = "admit"\naddress = "0x000000000000000000000000000000000000bEEF"\nhandle = 7\n',
+     "Action 1 (admit): handle must be text in quotes"),
+    ('[[action]\nkind = "admit"\n', "is not valid TOML"),
+    ('title = "no actions"\n', "must hold one or more [[action]] tables"),
+])
+def test_a_bad_actions_file_is_refused_in_words_before_anything_is_sent(run, commons, stewards, tmp_path, content, problem):
+    actions = tmp_path / "actions.toml"
+    actions.write_text(content)
+    result = run("propose", "several", str(actions), "--text", str(run.text), key=key_of(stewards[0]))
+    assert result.returncode == 1 and problem in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert commons.governor.functions.proposalCount().call() == 0
+
+
+def test_proposal_text_with_markdown_brackets_is_printed_as_written(run, stewards, tmp_path):
+    text = tmp_path / "brackets.md"
+    text.write_text("# Seeds [spring]\n\nSee [the plan](https://example.org/p) and [x] done.\n")
+    assert run("propose", "remove", stewards[1].address, "--text", str(text), key=key_of(stewards[0])).returncode == 0
+    shown = run("proposal", "1")
+    assert shown.returncode == 0, shown.stderr
+    assert "Seeds [spring]" in shown.stdout and "See [the plan](https://example.org/p) and [x] done." in shown.stdout
+    listed = run("proposals", extra_env={"COLUMNS": "200"})  # a table row on one line
+    assert "Seeds [spring]" in listed.stdout
