@@ -106,8 +106,9 @@ def revert_from(exc: Exception) -> Reverted:
     if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
         name, args = decode_revert(bytes.fromhex(data[2:]))
         return Reverted(sentence(name, args), name, args)
-    message = str(getattr(exc, "message", None) or exc)
-    return Reverted(f"the chain refused: {message}")
+    error = (getattr(exc, "rpc_response", None) or {}).get("error")  # the node's own words, e.g. insufficient funds
+    message = error.get("message") if isinstance(error, dict) else None
+    return Reverted(message or str(getattr(exc, "message", None) or exc))
 
 
 def simulate(w3: Web3, tx: dict, block: Any = "latest") -> bytes:

@@ -450,7 +450,8 @@ class Relayer:
         with self._lock:
             queued, inflight = len(self._queue), sum(len(t) for t in self._inflight.values())
         balance = self.balance()
-        return {"address": self.address, "balance_wei": str(balance), "available": balance >= self.options.min_balance_wei,
+        return {"address": self.address, "balance_wei": str(balance), "min_balance_wei": str(self.options.min_balance_wei),
+                "available": balance >= self.options.min_balance_wei,
                 "queued": queued, "in_flight": inflight, "batch_window_seconds": self.options.batch_window,
                 "max_batch": self.options.max_batch}
 

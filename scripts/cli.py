@@ -27,8 +27,11 @@ app = typer.Typer(help="Govern a commons on an EVM chain: deploy, propose, vote,
 node_app = typer.Typer(help="The local anvil node (state kept in .state/anvil-state.json).", no_args_is_help=True)
 propose_app = typer.Typer(help="Submit a proposal (stewards only). The text is Markdown from --text FILE, first line '# Title'.",
                           no_args_is_help=True)
+relay_app = typer.Typer(help="The vote relay, which pays the gas of members' signed ballots so voting costs them nothing.",
+                        no_args_is_help=True)
 app.add_typer(node_app, name="node")
 app.add_typer(propose_app, name="propose")
+app.add_typer(relay_app, name="relay")
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Show and simulate, but send nothing.")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 DevAccountOption = Annotated[Optional[int], typer.Option(
@@ -306,6 +309,57 @@ def propose_several(
     """
     commons = open_commons(rpc, manifest)
     _propose(commons, read_actions(actions_file, commons.addresses), text, dev_account, dry_run, yes, as_json)
+
+
+# ---- the vote relay -----------------------------------------------------------------------------
+
+ApiOption = Annotated[str, typer.Option("--api", help="The commons' API, which runs the relay.")]
+# Gas per relayed vote in a batch of ten (benchmarks/bench_relay.py measures 58.3k), for "votes left".
+RELAYED_VOTE_GAS = 60_000
+
+
+@relay_app.command("status")
+def relay_status(api: ApiOption = "http://127.0.0.1:8000", rpc: RpcOption = None, as_json: JsonOption = False):
+    """The relay's account, its balance and about how many votes it can still pay for, and ballots under way."""
+    from governance.audit import ApiSource
+
+    status = ApiSource(api).get("/api/relay/status")
+    balance, gas_price = int(status["balance_wei"]), connect(rpc_url(rpc)).eth.gas_price
+    status["votes_left_at_current_gas_price"] = balance // (gas_price * RELAYED_VOTE_GAS) if gas_price else None
+    if as_json:
+        return print_json(status)
+    votes_left = status["votes_left_at_current_gas_price"]
+    out.print(f"Vote relay {status['address']} holds {act.format_eth(balance)}"
+              + (f", enough for about {votes_left:,} votes at {gas_price / 10**9:.2f} gwei." if votes_left is not None else "."))
+    if status["available"]:
+        out.print(f"It accepts ballots; {status['queued']} queued, {status['in_flight']} in flight.")
+    else:
+        out.print(f"[bold red]It refuses ballots[/] until it holds at least {act.format_eth(int(status['min_balance_wei']))}: "
+                  "`commons relay fund AMOUNT` tops it up.")
+
+
+@relay_app.command("fund")
+def relay_fund(amount_eth: str, api: ApiOption = "http://127.0.0.1:8000", rpc: RpcOption = None,
+               manifest: ManifestOption = None, dev_account: DevAccountOption = None, dry_run: DryRunOption = False,
+               yes: YesOption = False, as_json: JsonOption = False):
+    """Send AMOUNT_ETH (e.g. 0.5) from your account to the relay of this commons, so members keep voting for free."""
+    from governance.audit import ApiSource
+
+    source = ApiSource(api)
+    config = source.get("/api/relay/config")
+    commons = open_commons(rpc, manifest)
+    m = commons.manifest
+    if (config["chain_id"], config["governor"]) != (m.chain_id, m.governor):
+        raise InvalidInput(f"The API at {api} relays for the commons {config['governor']} on chain {config['chain_id']}, "
+                           f"not for “{m.name}” ({m.governor} on chain {m.chain_id}).")
+    wei = act.parse_eth(amount_eth)
+    balance = int(source.get("/api/relay/status")["balance_wei"])
+    plan = Plan("fund", f"Send {act.format_eth(wei)} to the vote relay {config['relayer']}",
+                [f"It holds {act.format_eth(balance)} and pays the gas of members' signed ballots for “{m.name}”."],
+                config["relayer"], b"", wei)
+    result = carry_out(commons, plan, dev_account, dry_run, yes, as_json)
+    if as_json:
+        print_json(result)
 
 
 # ---- voting and the proposal lifecycle --------------------------------------------------------

@@ -27,7 +27,7 @@ def run(commons, tmp_path):
             env["COMMONS_PRIVATE_KEY"] = key
         env.update(extra_env or {})
         command = [sys.executable, "-m", "scripts.cli", *args]
-        if args[0] not in ("node", "compile", "deploy", "demo"):
+        if args[0] not in ("node", "compile", "deploy", "demo") and args[:2] != ("relay", "status"):
             command += ["--manifest", str(manifest_path)]
         return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
 
@@ -230,3 +230,46 @@ def test_proposal_text_with_markdown_brackets_is_printed_as_written(run, steward
     assert "Seeds [spring]" in shown.stdout and "See [the plan](https://example.org/p) and [x] done." in shown.stdout
     listed = run("proposals", extra_env={"COLUMNS": "200"})  # a table row on one line
     assert "Seeds [spring]" in listed.stdout
+
+
+@pytest.fixture
+def relay_api(commons, tmp_path):
+    """The API with a relay whose account holds 0.005 ETH: below the 0.01 ETH it needs to accept ballots."""
+    from api.app import create_app
+    from governance.relayer import RelayOptions, Relayer
+    from tests.cache_support import fresh_sqlite
+    from tests.helpers import test_key_signer
+    from tests.web_support import Server
+
+    signer = test_key_signer("cli-relayer")
+    fund(commons.w3, signer.address, 5 * 10**15)
+    relayer = Relayer(commons, signer, RelayOptions(min_balance_wei=10**16)).start()
+    app = create_app(fresh_sqlite(tmp_path, "relay.db"), upgrade_schema=False)
+    app.state.relayer = relayer
+    with Server(app) as server:
+        yield server.url, relayer
+    relayer.stop()
+
+
+def test_steward_sees_the_relay_run_dry_and_tops_it_up(run, commons, stewards, relay_api):
+    url, relayer = relay_api
+    low = run("relay", "status", "--api", url, extra_env={"COLUMNS": "200"})
+    assert low.returncode == 0, low.stderr
+    assert f"Vote relay {relayer.address} holds 0.005 ETH" in low.stdout and "It refuses ballots" in low.stdout
+
+    funded = run("relay", "fund", "0.5", "--api", url, "--json", key=key_of(stewards[0]))
+    assert funded.returncode == 0, funded.stderr
+    assert json.loads(funded.stdout)["summary"] == f"Send 0.5 ETH to the vote relay {relayer.address}"
+    assert commons.w3.eth.get_balance(relayer.address) == 505 * 10**15
+
+    status = json.loads(run("relay", "status", "--api", url, "--json").stdout)
+    assert status["available"] and status["balance_wei"] == str(505 * 10**15) and status["votes_left_at_current_gas_price"] > 0
+
+
+def test_relay_commands_refuse_in_words(run, stewards, relay_api):
+    url, relayer = relay_api
+    nowhere = run("relay", "status", "--api", "http://127.0.0.1:9")
+    assert nowhere.returncode == 1 and "does not answer" in nowhere.stderr and "Traceback" not in nowhere.stderr
+    too_much = run("relay", "fund", "1000000", "--api", url, key=key_of(stewards[0]))
+    assert too_much.returncode == 1 and "Traceback" not in too_much.stderr, too_much.stderr
+    assert "the chain refused: Insufficient funds for gas * price + value." in too_much.stderr  # the node's words, no dict
