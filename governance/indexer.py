@@ -230,7 +230,7 @@ class Indexer:
         with fewer_collections():
             for batch in self._prefetched_batches():
                 if stop.is_set():
-                    return applied
+                    break
                 self.sink.apply(batch)
                 applied += len(batch.events)
                 if progress:

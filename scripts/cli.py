@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from governance import actions as act
+from governance.audit import ApiSource
 from governance.ballots import parse_support
 from governance.chain import NodeSigner, Signer, connect, load_key_signer
 from governance.client import Commons, Plan, ProposalView, when
@@ -321,8 +322,6 @@ RELAYED_VOTE_GAS = 60_000
 @relay_app.command("status")
 def relay_status(api: ApiOption = "http://127.0.0.1:8000", rpc: RpcOption = None, as_json: JsonOption = False):
     """The relay's account, its balance and about how many votes it can still pay for, and ballots under way."""
-    from governance.audit import ApiSource
-
     status = ApiSource(api).get("/api/relay/status")
     balance, gas_price = int(status["balance_wei"]), connect(rpc_url(rpc)).eth.gas_price
     status["votes_left_at_current_gas_price"] = balance // (gas_price * RELAYED_VOTE_GAS) if gas_price else None
@@ -343,8 +342,6 @@ def relay_fund(amount_eth: str, api: ApiOption = "http://127.0.0.1:8000", rpc: R
                manifest: ManifestOption = None, dev_account: DevAccountOption = None, dry_run: DryRunOption = False,
                yes: YesOption = False, as_json: JsonOption = False):
     """Send AMOUNT_ETH (e.g. 0.5) from your account to the relay of this commons, so members keep voting for free."""
-    from governance.audit import ApiSource
-
     source = ApiSource(api)
     config = source.get("/api/relay/config")
     commons = open_commons(rpc, manifest)
