@@ -73,6 +73,12 @@ def to_deadline_passed(commons: Commons, proposal_id: int) -> None:
 def pass_proposal(commons: Commons, steward, members: list, proposal_actions: list, title: str = "A proposal") -> int:
     """Propose, have every given member vote For, queue, wait the timelock, execute. Returns the id."""
     pid = propose(commons, steward, proposal_actions, title)
+    carry_through(commons, pid, members)
+    return pid
+
+
+def carry_through(commons: Commons, pid: int, members: list) -> None:
+    """Take a proposed proposal through voting (every given member For), queue, the timelock delay and execution."""
     to_voting(commons, pid)
     for member in members:
         vote(commons, member, pid, "for")
@@ -81,7 +87,6 @@ def pass_proposal(commons: Commons, steward, members: list, proposal_actions: li
     commons.submit(commons.plan_lifecycle("queue", pid), anyone)
     advance_to(commons.w3, commons.governor.functions.proposalEta(pid).call())
     commons.submit(commons.plan_lifecycle("execute", pid), anyone)
-    return pid
 
 
 def impersonate(w3: Web3, address: str) -> NodeSigner:

@@ -10,8 +10,7 @@ import pytest
 from eth_account import Account
 
 from governance.manifest import save
-from governance.chain import NodeSigner
-from tests.helpers import advance_to, fund, to_deadline_passed, to_voting, vote
+from tests.helpers import carry_through, fund, to_voting
 
 
 @pytest.fixture
@@ -187,14 +186,7 @@ value = 40
     assert data["actions"] == [f"Admit {newcomer} as a member with the handle “beef”",
                                f"Pay 0.25 ETH from the treasury to {newcomer}", "Set the quorum to 40 percent"]
 
-    pid, anyone = int(data["proposalId"]), NodeSigner(commons.w3.eth.accounts[9])
-    to_voting(commons, pid)
-    for member in founders[:4]:
-        vote(commons, member, pid, "for")
-    to_deadline_passed(commons, pid)
-    commons.submit(commons.plan_lifecycle("queue", pid), anyone)
-    advance_to(commons.w3, commons.governor.functions.proposalEta(pid).call())
-    commons.submit(commons.plan_lifecycle("execute", pid), anyone)
+    carry_through(commons, int(data["proposalId"]), founders[:4])
     assert commons.membership.functions.isMember(newcomer).call()
     assert commons.w3.eth.get_balance(newcomer) == 25 * 10**16
     assert commons.governor.functions.quorumNumerator().call() == 40
