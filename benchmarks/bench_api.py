@@ -75,10 +75,12 @@ def proposal_from_chain(w3, rpc_url: str, manifest, proposal_id: int) -> dict:
 
 
 def filtered_pages(base: str, count: int, n: int = 300) -> list[str]:
-    """Decision-log pages as an observer filters them: by a common kind, a group of kinds, a rare kind, a proposal."""
+    """Decision-log pages as an observer filters them: by a common kind, a group of kinds, a rare kind, a proposal,
+    a member."""
     ids = [p["proposal_id"] for p in requests.get(base + "/api/proposals", params={"limit": 500}).json()["data"]]
+    members = [m["address"] for m in requests.get(base + "/api/members", params={"limit": 200}).json()["data"]]
     filters = ["kind=VoteCast", "kind=MemberAdmitted&kind=MemberRemoved&kind=MemberResigned&kind=DelegateChanged",
-               "kind=ProposalCreated", *(f"subject={i}" for i in ids)]
+               "kind=ProposalCreated", *(f"subject={i}" for i in ids), *(f"member={a}" for a in members)]
     rng = random.Random(7)
     urls = (f"{base}/api/decisions?{rng.choice(filters)}&before={rng.randrange(2, count + 2)}&limit=100" for _ in range(n * 2))
     return list(dict.fromkeys(urls))[:n]  # distinct, in random order
@@ -112,7 +114,7 @@ def main() -> None:
         load("GET one proposal with 1,000 votes", [base + "/api/proposals/1"], seconds)
         load("GET decision-log pages (100 entries)", pages, seconds)
         filtered = filtered_pages(base, count)
-        load("GET filtered decision-log pages read back from the newest (by kind or subject)", filtered[:200], seconds)
+        load("GET filtered decision-log pages read back from the newest (by kind, proposal or member)", filtered[:200], seconds)
         uncached = []
         for url in filtered[200:]:  # URLs not asked before: answered from the database, not the answer cache
             started = time.perf_counter()

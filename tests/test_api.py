@@ -153,6 +153,7 @@ def test_participation_reports_turnout_per_proposal(client):
     ("/api/decisions/export.csv?subject=-5", 400, "invalid_subject"),
     ("/api/decisions?after=1&before=9", 400, "conflicting_cursors"),
     ("/api/decisions?before=0", 422, "invalid_request"),
+    ("/api/decisions?member=0x12", 400, "invalid_address"),
     ("/api/decisions?" + "&".join(f"subject={n}" for n in range(21)), 400, "too_many_subjects"),
 ])
 def test_bad_input_gets_a_4xx_json_error_in_words(client, path, status, code):
@@ -229,3 +230,18 @@ def test_filtered_exports_hold_only_matching_entries_each_with_its_own_hash(clie
     response = client.get("/api/decisions/export.csv", params={"kind": "MemberAdmitted"})
     assert [r["seq"] for r in csv.DictReader(io.StringIO(response.text))] == [str(e["seq"]) for e in lines]
     assert "decision-log-filtered.csv" in response.headers["content-disposition"]
+
+
+def test_decision_log_about_a_member_holds_everything_they_did_or_that_was_done_to_them(client, commons):
+    whole = [json.loads(line) for line in client.get("/api/decisions/export.jsonl").text.splitlines()]
+    people = ("member", "delegator", "toDelegate", "steward", "proposer", "voter")
+    checked_kinds = set()
+    for address in {e["data"][k] for e in whole for k in people if k in e["data"]}:
+        expected = [e for e in whole if e["subject"] == address or address in (e["data"].get(k) for k in people)]
+        answer = client.get("/api/decisions", params={"member": address.lower(), "limit": 500}).json()
+        assert answer["data"] == expected and answer["count"] == len(expected), address
+        checked_kinds |= {e["kind"] for e in expected}
+    assert {"MemberAdmitted", "DelegateChanged", "StewardAppointed", "ProposalCreated", "VoteCast", "MemberResigned"} <= checked_kinds
+    voter = next(e["data"]["voter"] for e in whole if e["kind"] == "VoteCast")
+    their_votes = client.get("/api/decisions", params={"member": voter, "kind": "VoteCast"}).json()["data"]
+    assert their_votes == [e for e in whole if e["kind"] == "VoteCast" and e["data"]["voter"] == voter]  # filters combine

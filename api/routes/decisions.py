@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from api.answer_cache import request_key
 from api.deps import LOG, MAX_PAGE, AnswerCache, ApiError, answers, connection, entry_public, indexed_cursor, parse_address
-from api.models import DecisionsPublic
+from api.models import DecisionsPublic, Proposal, Vote
 from governance.decision_log import canonical_json
 from governance.events import GOVERNANCE_EVENTS
 
@@ -26,6 +26,9 @@ Kind = Enum("Kind", {name: name for name in sorted(set().union(*GOVERNANCE_EVENT
 KIND_HELP = "Only entries of these kinds (the contracts' event names); repeat for several"
 SUBJECT_HELP = ("Only entries about these subjects; repeat for several. A subject is a member's or steward's address, "
                 "a proposal id (decimal) for proposal and vote entries, or a timelock operation id (0x + 64 hex digits)")
+MEMBER_HELP = ("Only entries that concern this address: its membership, stewardship and delegations, its votes and "
+               "proposals, and delegations to it")
+P, V = Proposal.__table__, Vote.__table__
 
 
 def parse_subject(text: str) -> str:
@@ -46,6 +49,7 @@ class LogFilter:
 
     kinds: tuple[str, ...]
     subjects: tuple[str, ...]
+    member: str | None = None
 
     def conditions(self) -> list:
         found = []
@@ -53,14 +57,33 @@ class LogFilter:
             found.append(LOG.c.kind.in_(self.kinds))
         if self.subjects:
             found.append(LOG.c.subject.in_(self.subjects))
+        if self.member:
+            found.append(concerning(self.member))
         return found
 
 
+def concerning(member: str):
+    """Entries about `member` (checksummed) or made by them, as a set of sequence numbers each found by an index: their
+    votes through the vote table's voter index, their proposals through the proposal table's proposer index. Only
+    delegations to them are found by content (DelegateChanged entries, few, whose canonical JSON names the delegatee)."""
+    log = LOG.alias("concerned")
+    return LOG.c.seq.in_(sa.union_all(
+        sa.select(log.c.seq).where(log.c.subject == member),
+        sa.select(log.c.seq).join(V, sa.and_(V.c.block_number == log.c.block_number, V.c.log_index == log.c.log_index))
+        .where(V.c.voter == member),
+        sa.select(log.c.seq).join(P, P.c.proposal_id == log.c.subject)
+        .where(P.c.proposer == member, log.c.kind == "ProposalCreated"),
+        sa.select(log.c.seq).where(log.c.kind == "DelegateChanged", log.c.data.contains(f'"toDelegate":"{member}"')),
+    ))
+
+
 def log_filter(kind: Annotated[list[Kind] | None, Query(description=KIND_HELP)] = None,
-               subject: Annotated[list[str] | None, Query(description=SUBJECT_HELP)] = None) -> LogFilter:
+               subject: Annotated[list[str] | None, Query(description=SUBJECT_HELP)] = None,
+               member: Annotated[str | None, Query(description=MEMBER_HELP)] = None) -> LogFilter:
     if subject and len(subject) > MAX_SUBJECTS:
         raise ApiError(400, "too_many_subjects", f"Ask for at most {MAX_SUBJECTS} subjects at once, not {len(subject)}.")
-    return LogFilter(tuple(sorted({k.value for k in kind or ()})), tuple(sorted({parse_subject(s) for s in subject or ()})))
+    return LogFilter(tuple(sorted({k.value for k in kind or ()})), tuple(sorted({parse_subject(s) for s in subject or ()})),
+                     parse_address(member, "member") if member is not None else None)
 
 
 @router.get("", response_model=DecisionsPublic)
@@ -74,8 +97,9 @@ def list_decisions(
                                                                     "sequence number (to read from the newest back)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ):
-    """Entries in chain order, all or those of some kinds or about some subjects; `count` is how many match in the
-    whole log, and `head_hash`, the hash of the newest entry of the whole log, pins it."""
+    """Entries in chain order, all or those of some kinds, about some subjects or concerning a member (filters combine:
+    an entry must pass each one given); `count` is how many match in the whole log, and `head_hash`, the hash of the
+    newest entry of the whole log, pins it."""
     if after is not None and before is not None:
         raise ApiError(400, "conflicting_cursors", "Give `after` or `before`, not both.")
     cursor = indexed_cursor(conn)

@@ -5,7 +5,7 @@
 import * as api from "./api.js";
 import { discoverWallets, Wallet, walletErrorText } from "./wallet.js";
 import { bar, bodyWithoutTitle, dateTime, duration, ether, h, renderMarkdown, shortAddress, shortHash, timeLeft, turnoutChart } from "./render.js";
-import { DECISION_GROUPS, concernsMember, decisionWords, normCommons, normDecision, normMember, normParticipation, normProposal,
+import { DECISION_GROUPS, decisionWords, normCommons, normDecision, normMember, normParticipation, normProposal,
   page } from "./shapes.js";
 
 const GOVERNOR_ABI = [
@@ -464,8 +464,7 @@ async function waitUntilVisible(proposalId, voter) {
 
 // ---------------------------------------------------------------- observers
 
-const SCAN_LIMIT = 5000; // entries read per "show older" step when filtering in the page
-const SHOWN = 50;
+const SHOWN = 50; // entries shown per "older entries" step (read a page of the API at a time)
 
 /** address → handle of every member, current and former (as far as one page of the API lists them). */
 async function memberHandles() {
@@ -485,15 +484,15 @@ async function readNames() {
   };
 }
 
-/** What the "about" filter names: a member's address, or a proposal by number or id (with its timelock operation). */
+/** The API filter the "about" box names: a member (address or @handle), or a proposal by number or id with its timelock operation. */
 async function resolveAbout(text, names) {
   if (!text) return {};
-  if (ethers.isAddress(text)) return { address: text.toLowerCase() };
+  if (ethers.isAddress(text)) return { member: text };
   const handle = text.replace(/^@/, "");
-  for (const [address, known] of names.handles) if (known === handle) return { address: address.toLowerCase() };
+  for (const [address, known] of names.handles) if (known === handle) return { member: address };
   if (/^(#?\d+|0x[0-9a-f]+)$/i.test(text)) {
     const proposal = normProposal(await api.proposal(text.replace(/^#/, "")));
-    return { proposalId: proposal.id, subjects: [proposal.id, proposal.timelockId].filter(Boolean) };
+    return { subject: [proposal.id, proposal.timelockId].filter(Boolean) };
   }
   throw new Error(`“${text}” is neither a member (address or @handle) nor a proposal number.`);
 }
@@ -510,11 +509,8 @@ async function decisionsPage(_arg, params) {
   const about = params.get("about") || "";
   const [names, whole] = await Promise.all([readNames(), api.decisions({ limit: 1 })]);
   const { count: total, head_hash: headHash } = whole;
-  const filter = await resolveAbout(about, names);
-  // The API keeps entries of the chosen kinds and about a proposal. Entries about a member include their votes,
-  // proposals and delegations to them, whose subject is something else: those are picked out here.
-  const server = { kind: group ? DECISION_GROUPS[group] || [] : [], subject: filter.subjects || [] };
-  const matches = (e) => !filter.address || concernsMember(e, filter.address);
+  // The API does the filtering: by kind, and about a proposal (with its timelock operation) or a member.
+  const filters = { kind: group ? DECISION_GROUPS[group] || [] : [], ...(await resolveAbout(about, names)) };
   const filtered = Boolean(group || about);
 
   const groupSelect = h("select", { name: "group", "aria-label": "Kind of decision" },
@@ -532,28 +528,15 @@ async function decisionsPage(_arg, params) {
   const status = h("p", { class: "muted small", id: "log-status" });
   // Newest first: read pages backwards from the end of the log.
   let before = total + 1;
-  let read = 0;
-  let kept = total;
   const loadOlder = async () => {
-    let shown = 0;
-    let scanned = 0;
-    while (before !== null && shown < SHOWN && scanned < SCAN_LIMIT) {
-      const page = await api.decisions({ ...server, before, limit: api.PAGE_LIMIT });
-      const rows = page.data.map(normDecision).reverse();
-      const wanted = rows.filter(matches);
-      entries.append(...wanted.map((e) => decisionItem(e, names)));
-      shown += wanted.length;
-      scanned += rows.length;
-      kept = page.count;
-      before = page.next_before;
-    }
-    read += scanned;
+    const page = await api.decisions({ ...filters, before, limit: SHOWN });
+    entries.append(...page.data.map(normDecision).reverse().map((e) => decisionItem(e, names)));
+    before = page.next_before;
     more.hidden = before === null;
     const n = entries.children.length;
-    const plural = (k) => (k === 1 ? "entry" : "entries");
-    if (!filtered) status.textContent = `The newest ${n} of ${total} entries.`;
-    else if (filter.address) status.textContent = `${n} matching ${plural(n)} in the newest ${read} of ${kept} read.`;
-    else status.textContent = `${n} of ${kept} matching ${plural(kept)} shown.`;
+    status.textContent = filtered
+      ? `${n} of ${page.count} matching ${page.count === 1 ? "entry" : "entries"} shown.`
+      : `The newest ${n} of ${total} entries.`;
   };
   more.onclick = () => { more.disabled = true; loadOlder().finally(() => { more.disabled = false; }); };
   await loadOlder();
@@ -566,9 +549,9 @@ async function decisionsPage(_arg, params) {
       "so a copy of the log shows any change made to it."),
     h("p", { class: "exports" }, "Download the whole log: ", ...exportLinks({}, "export"),
       h("span", { class: "muted small hash", title: headHash }, ` · head ${shortHash(headHash)}`)),
-    filtered && !filter.address
+    filtered
       ? h("p", { class: "exports" }, "Download these entries (each with its own hash and its predecessor's): ",
-        ...exportLinks(server, "export-filtered"))
+        ...exportLinks(filters, "export-filtered"))
       : null,
     h("form", { class: "filters", onsubmit: apply }, groupSelect, aboutInput, h("button", { type: "submit" }, "Filter")),
     status, entries, more);

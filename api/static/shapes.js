@@ -136,10 +136,3 @@ export const DECISION_GROUPS = {
   settings: ["VotingDelaySet", "VotingPeriodSet", "ProposalThresholdSet", "QuorumNumeratorUpdated",
     "LateQuorumVoteExtensionSet", "MinDelayChange", "TimelockChange"],
 };
-
-/** Whether an entry concerns the member at `address` (lower-case): about them, or their vote, proposal or delegate. */
-export function concernsMember(entry, address) {
-  const d = entry.data || {};
-  const people = [d.member, d.delegator, d.toDelegate, d.steward, d.proposer, d.voter, entry.subject];
-  return people.some((a) => typeof a === "string" && a.toLowerCase() === address);
-}
