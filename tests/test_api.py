@@ -195,8 +195,9 @@ def test_cached_answers_follow_the_indexed_block(indexed, anvil_url, tmp_path):
     with TestClient(create_app(url, upgrade_schema=False)) as api:
         before = [api.get("/api/decisions?limit=3").json()["count"] for _ in range(2)]
         with make_engine(url).begin() as conn:  # as if the indexer had moved to another block
-            conn.execute(sa.text("UPDATE sync_cursor SET block_hash = '0x' || substr(block_hash, 3, 63) || 'f', "
-                                 "log_seq = log_seq + 1"))
+            # another hash: the last digit changed (to 'e' if it was 'f', so it always differs)
+            conn.execute(sa.text("UPDATE sync_cursor SET block_hash = '0x' || substr(block_hash, 3, 63) || "
+                                 "CASE WHEN substr(block_hash, 66, 1) = 'f' THEN 'e' ELSE 'f' END, log_seq = log_seq + 1"))
         after = api.get("/api/decisions?limit=3").json()["count"]
     assert before[0] == before[1] and after == before[0] + 1
 
