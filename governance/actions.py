@@ -91,6 +91,11 @@ def parse_eth(text: str) -> int:
     return int(wei)
 
 
+def parse_call_value(text: str) -> int:
+    """Wei sent with a contract call: '0' for none, else a positive amount in ETH as `parse_eth` reads it."""
+    return 0 if str(text) == "0" else parse_eth(str(text))
+
+
 def format_eth(wei: int) -> str:
     return f"{(Decimal(wei) / WEI_PER_ETH).normalize():f} ETH"
 

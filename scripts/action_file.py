@@ -31,7 +31,7 @@ KINDS: dict[str, tuple[tuple[str, ...], dict[str, Any], Callable[..., act.Action
                 lambda a, name, value: act.change_setting(a, name, act.setting_value(name, str(value)))),
     "call": (("target", "signature"), {"args": [], "value_eth": "0"},
              lambda a, target, signature, args, value_eth: act.contract_call(
-                 target, signature, args, 0 if str(value_eth) == "0" else act.parse_eth(str(value_eth)))),
+                 target, signature, args, act.parse_call_value(value_eth))),
 }
 
 TEXT_FIELDS = {"address", "handle", "recipient", "name", "target", "signature"}

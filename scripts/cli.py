@@ -291,7 +291,7 @@ def propose_call(
         raise InvalidInput(f"The arguments are not a JSON list: {exc.msg}.") from exc
     if not isinstance(parsed, list):
         raise InvalidInput("The arguments must be a JSON list.")
-    value = 0 if value_eth == "0" else act.parse_eth(value_eth)
+    value = act.parse_call_value(value_eth)
     commons = open_commons(rpc, manifest)
     _propose(commons, [act.contract_call(target, signature, parsed, value)], text, dev_account, dry_run, yes, as_json)
 
@@ -315,12 +315,13 @@ def propose_several(
 # ---- the vote relay -----------------------------------------------------------------------------
 
 ApiOption = Annotated[str, typer.Option("--api", help="The commons' API, which runs the relay.")]
+LOCAL_API = "http://127.0.0.1:8000"  # where `commons serve` listens by default
 # Gas per relayed vote in a batch of ten (benchmarks/bench_relay.py measures 58.3k), for "votes left".
 RELAYED_VOTE_GAS = 60_000
 
 
 @relay_app.command("status")
-def relay_status(api: ApiOption = "http://127.0.0.1:8000", rpc: RpcOption = None, as_json: JsonOption = False):
+def relay_status(api: ApiOption = LOCAL_API, rpc: RpcOption = None, as_json: JsonOption = False):
     """The relay's account, its balance and about how many votes it can still pay for, and ballots under way."""
     status = ApiSource(api).get("/api/relay/status")
     balance, gas_price = int(status["balance_wei"]), connect(rpc_url(rpc)).eth.gas_price
@@ -338,7 +339,7 @@ def relay_status(api: ApiOption = "http://127.0.0.1:8000", rpc: RpcOption = None
 
 
 @relay_app.command("fund")
-def relay_fund(amount_eth: str, api: ApiOption = "http://127.0.0.1:8000", rpc: RpcOption = None,
+def relay_fund(amount_eth: str, api: ApiOption = LOCAL_API, rpc: RpcOption = None,
                manifest: ManifestOption = None, dev_account: DevAccountOption = None, dry_run: DryRunOption = False,
                yes: YesOption = False, as_json: JsonOption = False):
     """Send AMOUNT_ETH (e.g. 0.5) from your account to the relay of this commons, so members keep voting for free."""

@@ -45,11 +45,15 @@ def parse_subject(text: str) -> str:
 
 @dataclass(frozen=True)
 class LogFilter:
-    """Which entries a request asks for (none of either: all of them)."""
+    """Which entries a request asks for (no filter: all of them)."""
 
     kinds: tuple[str, ...]
     subjects: tuple[str, ...]
     member: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.kinds or self.subjects or self.member)
 
     def conditions(self) -> list:
         found = []
@@ -137,7 +141,7 @@ def _entries(request: Request, wanted: LogFilter) -> Iterator[dict]:
 
 
 def _file_name(wanted: LogFilter, suffix: str) -> str:
-    return f'attachment; filename="decision-log{"-filtered" if wanted.conditions() else ""}.{suffix}"'
+    return f'attachment; filename="decision-log{"-filtered" if wanted.active else ""}.{suffix}"'
 
 
 @router.get("/export.jsonl", response_class=StreamingResponse,
