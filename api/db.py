@@ -17,7 +17,7 @@ def normalize_url(url: str) -> str:
     """`url` with the psycopg 3 driver for PostgreSQL (plain postgresql:// would ask for psycopg2)."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

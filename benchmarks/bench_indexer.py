@@ -7,8 +7,8 @@
     .venv/bin/python benchmarks/bench_indexer.py [--skip-postgres]
 """
 
+import argparse
 import statistics
-import sys
 import threading
 import time
 import uuid
@@ -42,8 +42,7 @@ def fetch_raw_logs(rpc: Rpc, decoder: LogDecoder, first: int, last: int) -> list
 
 def bench_decoding(url: str, manifest, head: int) -> None:
     rpc = Rpc(url, timeout=600)
-    addresses = {"membership": manifest.membership, "governor": manifest.governor, "timelock": manifest.timelock}
-    decoder = LogDecoder(addresses)
+    decoder = LogDecoder(manifest.addresses.by_role())
     started = time.perf_counter()
     raw = fetch_raw_logs(rpc, decoder, manifest.deployment_block, head)
     fetched = time.perf_counter() - started
@@ -55,11 +54,14 @@ def bench_decoding(url: str, manifest, head: int) -> None:
 
     w3 = connect(url, timeout=600)
     artifacts = load_artifacts()
-    contracts = {manifest.governor.lower(): w3.eth.contract(address=manifest.governor, abi=artifacts["CommonsGovernor"].abi),
-                 manifest.membership.lower(): w3.eth.contract(address=manifest.membership, abi=artifacts["Membership"].abi),
-                 manifest.timelock.lower(): w3.eth.contract(address=manifest.timelock, abi=artifacts["TimelockController"].abi)}
-    formatted = w3.eth.get_logs({"fromBlock": manifest.deployment_block, "toBlock": head,
-                                 "address": decoder.addresses, "topics": [decoder.topics]})
+    contracts = {
+        manifest.governor.lower(): w3.eth.contract(address=manifest.governor, abi=artifacts["CommonsGovernor"].abi),
+        manifest.membership.lower(): w3.eth.contract(address=manifest.membership, abi=artifacts["Membership"].abi),
+        manifest.timelock.lower(): w3.eth.contract(address=manifest.timelock, abi=artifacts["TimelockController"].abi),
+    }
+    formatted = w3.eth.get_logs(
+        {"fromBlock": manifest.deployment_block, "toBlock": head, "address": decoder.addresses, "topics": [decoder.topics]}
+    )
     handlers = {}
     for address, contract in contracts.items():
         for abi in contract.abi:
@@ -73,14 +75,19 @@ def bench_decoding(url: str, manifest, head: int) -> None:
     print(f"decoding speed-up over process_log: {base / ours:.1f}x")
 
 
-def bench_backfill(url: str, manifest, database_url: str, label: str):
+def timed_backfill(url: str, manifest, database_url: str) -> tuple:
+    """Backfill the history into `database_url` (migrated first); returns the indexer, the events and the seconds."""
     engine = make_engine(database_url)
     migrate(engine)
     indexer = build_indexer(manifest, url, engine, 0, upgrade=False)
     indexer.rpc.timeout = 600
     started = time.perf_counter()
     events = indexer.sync()
-    elapsed = time.perf_counter() - started
+    return indexer, events, time.perf_counter() - started
+
+
+def bench_backfill(url: str, manifest, database_url: str, label: str):
+    indexer, events, elapsed = timed_backfill(url, manifest, database_url)
     print(f"backfill into {label}: {events:,} events in {elapsed:.2f} s = {events / elapsed:,.0f} events/s (end to end)")
     return indexer
 
@@ -93,8 +100,11 @@ def bench_lag(url: str, manifest, indexer, blocks: int = 25, interval: float = 0
     # A proposal with room for blocks × 20 new voters (earlier runs of this benchmark used some up).
     for index in range(1, governor.functions.proposalCount().call()):
         proposal_id = governor.functions.proposalDetailsAt(index).call()[0]
-        voters = [i for i in range(len(keys))
-                  if not governor.functions.hasVoted(proposal_id, keys[i].public_key.to_checksum_address()).call()]
+        voters = [
+            i
+            for i in range(len(keys))
+            if not governor.functions.hasVoted(proposal_id, keys[i].public_key.to_checksum_address()).call()
+        ]
         if len(voters) >= blocks * 20:
             break
     domain = domain_separator(manifest)
@@ -105,21 +115,36 @@ def bench_lag(url: str, manifest, indexer, blocks: int = 25, interval: float = 0
     lags = []
     try:
         for b in range(blocks):
-            chunk = voters[b * 20:(b + 1) * 20]
-            calls = [signed_vote(domain, keys[v], proposal_id, 1, governor.functions.nonces(keys[v].public_key.to_checksum_address()).call(), "")
-                     for v in chunk]
+            chunk = voters[b * 20 : (b + 1) * 20]
+            calls = [
+                signed_vote(
+                    domain,
+                    keys[v],
+                    proposal_id,
+                    1,
+                    governor.functions.nonces(keys[v].public_key.to_checksum_address()).call(),
+                    "",
+                )
+                for v in chunk
+            ]
             lags.append(w3.eth.block_number - indexer.sink.cursor().number)
-            w3.eth.send_transaction({"from": sender, "to": manifest.governor, "data": MULTICALL + encode(["bytes[]"], [calls]),
-                                     "gas": 50_000_000})
+            w3.eth.send_transaction(
+                {"from": sender, "to": manifest.governor, "data": MULTICALL + encode(["bytes[]"], [calls]), "gas": 50_000_000}
+            )
             time.sleep(interval)
     finally:
         stop.set()
         follower.join(10)
-    print(f"steady-state lag over {blocks} blocks of votes every {interval} s: median {statistics.median(lags):.0f}, "
-          f"max {max(lags)} block(s) behind the head")
+    print(
+        f"steady-state lag over {blocks} blocks of votes every {interval} s: median {statistics.median(lags):.0f}, "
+        f"max {max(lags)} block(s) behind the head"
+    )
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--skip-postgres", action="store_true", help="backfill into SQLite only")
+    options = parser.parse_args()
     node, manifest = ensure_history()
     try:
         url = node.url
@@ -130,7 +155,7 @@ def main() -> None:
         for suffix in ("", "-wal", "-shm"):
             sqlite_path.with_name(sqlite_path.name + suffix).unlink(missing_ok=True)
         indexer = bench_backfill(url, manifest, f"sqlite:///{sqlite_path}", "SQLite")
-        if "--skip-postgres" not in sys.argv:
+        if not options.skip_postgres:
             name = f"commons_bench_{uuid.uuid4().hex[:8]}"
             server = sa.create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
             with server.connect() as conn:

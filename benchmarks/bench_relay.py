@@ -18,6 +18,8 @@ from eth_utils import keccak
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from api.db import make_engine, migrate  # noqa: E402
+from api.relay_store import SqlRelayStore  # noqa: E402
 from governance import actions as act  # noqa: E402
 from governance.ballots import Ballot, sign  # noqa: E402
 from governance.chain import KeySigner, NodeSigner, connect, transact  # noqa: E402
@@ -25,13 +27,13 @@ from governance.client import Commons  # noqa: E402
 from governance.deploy import deploy_commons  # noqa: E402
 from governance.manifest import CommonsSettings  # noqa: E402
 from governance.node import LocalNode  # noqa: E402
-from governance.relayer import RelayOptions, Relayer  # noqa: E402
-from api.app import create_app  # noqa: E402
+from governance.relayer import Relayer, RelayOptions  # noqa: E402
 from tests.web_support import Server  # noqa: E402
 
 REASON = "Good for the garden and fair to everyone"  # 40 characters, as in bench_gas.py
-SETTINGS = CommonsSettings(voting_delay=1, voting_period=7 * 24 * 3600, quorum_percent=30, late_quorum_extension=600,
-                           timelock_delay=300)
+SETTINGS = CommonsSettings(
+    voting_delay=1, voting_period=7 * 24 * 3600, quorum_percent=30, late_quorum_extension=600, timelock_delay=300
+)
 CAST_VOTE_BY_SIG_BASELINE = 98_000  # a lone castVoteBySig on a plain OpenZeppelin 5.7 Governor (README)
 
 
@@ -50,8 +52,9 @@ def start_commons(members: int, port: int, block_time: float | None = 1.0):
     keys = [member_key(i) for i in range(members)]
     deployer = NodeSigner(w3.eth.accounts[0])
     try:
-        manifest = deploy_commons(w3, deployer, "Bench Relay Commons", [(k.address, f"m{i}") for i, k in enumerate(keys)],
-                                  [keys[0].address], SETTINGS)
+        manifest = deploy_commons(
+            w3, deployer, "Bench Relay Commons", [(k.address, f"m{i}") for i, k in enumerate(keys)], [keys[0].address], SETTINGS
+        )
     except BaseException:
         node.stop()
         raise
@@ -65,8 +68,8 @@ def open_proposal(commons: Commons, steward: KeySigner, title: str) -> int:
     """A proposal that is open for voting now (with a first vote cast, so no batch pays the quorum's first computation)."""
     proposal_actions = [act.pay("0x000000000000000000000000000000000000bEEF", 1)]
     description = f"# {title}\n\nBenchmark."
-    commons.submit(commons.plan_propose(proposal_actions, description), steward)
-    pid = commons.proposal_id_of(proposal_actions, description)
+    commons.submit(commons.plan_propose(proposal_actions, description, steward.address), steward)
+    pid = commons.proposal_id_of(proposal_actions, description, steward.address)
     snapshot = commons.governor.functions.proposalSnapshot(pid).call()
     while commons.w3.eth.get_block("latest")["timestamp"] <= snapshot:
         rpc(commons.w3, "evm_increaseTime", 2)
@@ -81,26 +84,51 @@ def signed(commons: Commons, key: KeySigner, pid: int, reason: str = REASON) -> 
     return ballot, sign(ballot, commons.ballot_domain(), key.account)
 
 
+def sqlite_store() -> SqlRelayStore:
+    """A relay store in a fresh SQLite file (left in the temporary directory)."""
+    engine = make_engine(f"sqlite:///{tempfile.mkdtemp()}/relay.db")
+    migrate(engine)
+    return SqlRelayStore(engine)
+
+
+def settle(relayer: Relayer, tickets: list) -> list:
+    """The tickets once every one is counted or refused."""
+    while True:
+        tickets = [relayer.ticket(t.id) for t in tickets]
+        if not any(t.live for t in tickets):
+            return tickets
+        time.sleep(0.05)
+
+
 def gas_per_vote(commons: Commons, keys: list[KeySigner], relay_key: KeySigner) -> list[tuple[str, int, int]]:
     """Relay gas per vote at batch sizes 1, 10, 50 (each batch on its own fresh voters), plus lone-call baselines."""
     rows = []
     pid = open_proposal(commons, keys[0], "Gas per vote")
     next_voter = iter(keys[1:])
     for size in (1, 10, 50):
-        relayer = Relayer(commons, relay_key, RelayOptions(batch_window=60.0, max_batch=size, client_rate_per_minute=10**6))
+        relayer = Relayer(
+            commons,
+            relay_key,
+            sqlite_store(),
+            RelayOptions(batch_window=60.0, max_batch=size, client_rate_per_minute=10**6),
+        )
         relayer.start()
         tickets = [relayer.submit(*signed(commons, next(next_voter), pid)) for _ in range(size)]
-        while any(t.status != "mined" for t in tickets):
-            time.sleep(0.05)
+        tickets = settle(relayer, tickets)
         relayer.stop()
+        assert all(t.status == "counted" for t in tickets), tickets
         assert len({t.tx_hash for t in tickets}) == 1, "the batch was split"
         receipt = commons.w3.eth.get_transaction_receipt(tickets[0].tx_hash)
         rows.append((f"relay batch of {size} (ExtendedBallot, 40-char reason)", size, receipt["gasUsed"] // size))
     voter = next(next_voter)
     ballot, signature = signed(commons, voter, pid, "")
     plain = Ballot(ballot.proposal_id, 1, voter.address, ballot.nonce, extended=False)
-    lone = transact(commons.w3, relay_key, commons.manifest.governor,
-                    commons.plan_vote_by_signature(plain, sign(plain, commons.ballot_domain(), voter.account)).data)
+    lone = transact(
+        commons.w3,
+        relay_key,
+        commons.manifest.governor,
+        commons.plan_vote_by_signature(plain, sign(plain, commons.ballot_domain(), voter.account)).data,
+    )
     rows.append(("lone castVoteBySig on CommonsGovernor, same run", 1, lone["gasUsed"]))
     return rows
 
@@ -116,34 +144,55 @@ def _burst_over_http(server: Server, relayer: Relayer, bodies: list[dict], clien
         accepted = time.monotonic() - started
         refused = [a.json() for a in answers if a.status_code != 202]
         tickets = [a.json()["id"] for a in answers if a.status_code == 202]
-        while any(relayer.ticket(t).status in ("queued", "sent") for t in tickets):
-            time.sleep(0.05)
+        settle(relayer, [relayer.ticket(t) for t in tickets])
         return answers, accepted, time.monotonic() - started, tickets, refused
 
 
 def burst(commons: Commons, keys: list[KeySigner], relay_key: KeySigner, count: int, clients: int = 64) -> dict:
     """`count` members' ballots POSTed to the relay at once; all must land once. Returns the figures."""
     pid = open_proposal(commons, keys[0], f"Burst of {count}")
-    voters = keys[1: count + 1]
+    voters = keys[1 : count + 1]
     bodies = []
     for key in voters:
         ballot, signature = signed(commons, key, pid)
-        bodies.append({"proposal_id": str(pid), "support": "for", "voter": key.address, "nonce": str(ballot.nonce),
-                       "reason": REASON, "signature": "0x" + signature.hex()})
-    relayer = Relayer(commons, relay_key, RelayOptions(batch_window=0.25, max_batch=50, client_rate_per_minute=10**6)).start()
+        bodies.append(
+            {
+                "proposal_id": str(pid),
+                "support": "for",
+                "voter": key.address,
+                "nonce": str(ballot.nonce),
+                "reason": REASON,
+                "signature": "0x" + signature.hex(),
+            }
+        )
+    options = RelayOptions(batch_window=0.25, max_batch=50, client_rate_per_minute=10**6)
+    relayer = Relayer(commons, relay_key, sqlite_store(), options).start()
+    from api.app import create_app
+
     with tempfile.TemporaryDirectory() as cache_dir:  # the real app; only its relay is measured here (no indexer)
         app = create_app(f"sqlite:///{cache_dir}/cache.db")
         app.state.relayer = relayer
         with Server(app) as server:
             answers, accepted, landed, tickets, refused = _burst_over_http(server, relayer, bodies, clients)
     relayer.stop()
-    logs = commons.governor.events.VoteCast().get_logs(from_block=commons.manifest.deployment_block, argument_filters={"proposalId": pid})
+    logs = commons.governor.events.VoteCast().get_logs(
+        from_block=commons.manifest.deployment_block, argument_filters={"proposalId": pid}
+    )
     burst_votes = [e["args"]["voter"] for e in logs if e["args"]["voter"] != keys[0].address]
     tx_count = len({relayer.ticket(t).tx_hash for t in tickets})
-    return {"sent": count, "refused": len(refused), "first_refusal": refused[0] if refused else None,
-            "landed": len(burst_votes), "distinct_voters": len(set(burst_votes)),
-            "lost": len({b["voter"] for b in bodies} - set(burst_votes)), "doubled": len(burst_votes) - len(set(burst_votes)),
-            "transactions": tx_count, "accepted_s": accepted, "landed_s": landed, "votes_per_s": len(burst_votes) / landed}
+    return {
+        "sent": count,
+        "refused": len(refused),
+        "first_refusal": refused[0] if refused else None,
+        "landed": len(burst_votes),
+        "distinct_voters": len(set(burst_votes)),
+        "lost": len({b["voter"] for b in bodies} - set(burst_votes)),
+        "doubled": len(burst_votes) - len(set(burst_votes)),
+        "transactions": tx_count,
+        "accepted_s": accepted,
+        "landed_s": landed,
+        "votes_per_s": len(burst_votes) / landed,
+    }
 
 
 def main() -> None:
@@ -163,10 +212,12 @@ def main() -> None:
     print("| --- | ---: | ---: | ---: |")
     for label, size, gas in rows:
         print(f"| {label} | {size} | {gas:,} | {gas / CAST_VOTE_BY_SIG_BASELINE:.0%} |")
-    print(f"\nBurst: {figures['sent']} ballots POSTed at once by 64 clients → {figures['landed']} votes on-chain "
-          f"({figures['distinct_voters']} distinct voters; lost {figures['lost']}, doubled {figures['doubled']}, "
-          f"refused {figures['refused']}) in {figures['transactions']} transactions; all accepted in "
-          f"{figures['accepted_s']:.1f} s, all mined in {figures['landed_s']:.1f} s = {figures['votes_per_s']:.0f} votes/s.")
+    print(
+        f"\nBurst: {figures['sent']} ballots POSTed at once by 64 clients → {figures['landed']} votes on-chain "
+        f"({figures['distinct_voters']} distinct voters; lost {figures['lost']}, doubled {figures['doubled']}, "
+        f"refused {figures['refused']}) in {figures['transactions']} transactions; all accepted in "
+        f"{figures['accepted_s']:.1f} s, all mined in {figures['landed_s']:.1f} s = {figures['votes_per_s']:.0f} votes/s."
+    )
     if figures["first_refusal"]:
         print(f"First refusal: {figures['first_refusal']}")
 

@@ -11,7 +11,9 @@ import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet
 /// @notice The owner (the commons' timelock, so: a passed proposal) admits and removes members;
 /// a member may resign at any time. A new member votes from the moment of admission, because
 /// the contract delegates their vote to themselves. Votes are checkpointed by timestamp (ERC-6372).
-/// When a member leaves, the votes delegated to them return to their owners.
+/// When a member leaves, the votes delegated to them return to their owners; a member holds at most
+/// `maxDelegators` delegated votes, so leaving (or being removed) always fits in a block.
+/// Handles are unique among current members, ignoring case, and use only letters, digits, '-', '_' and '.'.
 contract Membership is ERC721, ERC721Votes, Ownable {
     using EnumerableSet for EnumerableSet.AddressSet;
 
@@ -23,8 +25,12 @@ contract Membership is ERC721, ERC721Votes, Ownable {
     error MembershipNotTransferable(uint256 tokenId);
     /// @notice A vote can only be delegated to a member (or back to oneself).
     error MembershipDelegateNotMember(address delegatee);
-    /// @notice A handle must be 1 to 64 bytes long.
+    /// @notice A handle must be 1 to 64 characters: ASCII letters, digits, '-', '_' or '.'.
     error MembershipInvalidHandle(string handle);
+    /// @notice A current member already goes by this handle (compared ignoring case).
+    error MembershipHandleTaken(string handle, address holder);
+    /// @notice The delegatee already holds the most delegated votes one member may hold.
+    error MembershipTooManyDelegators(address delegatee, uint256 maxDelegators);
     /// @notice The lists of founding members and their handles differ in length.
     error MembershipFoundersMismatch(uint256 members, uint256 handles);
 
@@ -40,17 +46,26 @@ contract Membership is ERC721, ERC721Votes, Ownable {
     mapping(address account => uint256) private _memberNumber;
     mapping(uint256 tokenId => string) private _handles;
     mapping(address delegatee => EnumerableSet.AddressSet) private _delegators;
+    // keccak256 of a handle in lower case → the current member who goes by it.
+    mapping(bytes32 handleKey => address) private _handleHolder;
+
+    /// @notice The most members who may delegate their vote to one member at a time. Returning their votes when
+    /// that member leaves costs gas per delegator, so this bounds the cost of removal and resignation.
+    uint256 public immutable maxDelegators;
 
     /// @param name_ The commons' name, also the token name.
     /// @param owner_ Who admits and removes members: the commons' timelock.
     /// @param founders Founding members, admitted at deployment.
     /// @param handles Their handles, in the same order.
+    /// @param maxDelegators_ The most members who may delegate to one member at a time.
     constructor(
         string memory name_,
         address owner_,
         address[] memory founders,
-        string[] memory handles
+        string[] memory handles,
+        uint256 maxDelegators_
     ) ERC721(name_, "MEMBER") EIP712(name_, "1") Ownable(owner_) {
+        maxDelegators = maxDelegators_;
         if (founders.length != handles.length) revert MembershipFoundersMismatch(founders.length, handles.length);
         for (uint256 i = 0; i < founders.length; i++) {
             _admit(founders[i], handles[i]);
@@ -96,6 +111,11 @@ contract Membership is ERC721, ERC721Votes, Ownable {
         return _handles[_memberNumber[account]];
     }
 
+    /// @notice The current member going by `handle` (ignoring case), or address(0) if none.
+    function holderOfHandle(string calldata handle) external view returns (address) {
+        return _handleHolder[_handleKey(handle)];
+    }
+
     /// @notice The members who delegate their vote to `delegatee` now.
     function delegatorsOf(address delegatee) external view returns (address[] memory) {
         return _delegators[delegatee].values();
@@ -118,8 +138,11 @@ contract Membership is ERC721, ERC721Votes, Ownable {
     }
 
     function _admit(address account, string memory handle) private {
-        if (bytes(handle).length == 0 || bytes(handle).length > 64) revert MembershipInvalidHandle(handle);
         if (isMember(account)) revert MembershipAlreadyMember(account);
+        bytes32 key = _handleKey(handle);
+        address holder = _handleHolder[key];
+        if (holder != address(0)) revert MembershipHandleTaken(handle, holder);
+        _handleHolder[key] = account;
         uint256 tokenId = _memberNumber[account];
         if (tokenId == 0) {
             tokenId = ++_lastMemberNumber;
@@ -136,6 +159,7 @@ contract Membership is ERC721, ERC721Votes, Ownable {
         if (!isMember(account)) revert MembershipNotMember(account);
         tokenId = _memberNumber[account];
         handle = _handles[tokenId];
+        delete _handleHolder[_handleKey(handle)];
         address ownDelegate = delegates(account);
         if (ownDelegate != account) _delegators[ownDelegate].remove(account);
         _burn(tokenId);
@@ -154,8 +178,28 @@ contract Membership is ERC721, ERC721Votes, Ownable {
         if (delegatee != account && !isMember(delegatee)) revert MembershipDelegateNotMember(delegatee);
         address previous = delegates(account);
         if (previous != account && previous != address(0)) _delegators[previous].remove(account);
-        if (delegatee != account) _delegators[delegatee].add(account);
+        if (delegatee != account && _delegators[delegatee].add(account) && _delegators[delegatee].length() > maxDelegators) {
+            revert MembershipTooManyDelegators(delegatee, maxDelegators);
+        }
         super._delegate(account, delegatee);
+    }
+
+    /// @dev The handle in lower case, hashed; reverts with MembershipInvalidHandle unless it is 1 to 64 safe characters.
+    function _handleKey(string memory handle) private pure returns (bytes32) {
+        bytes memory lower = bytes(handle);
+        uint256 length = lower.length;
+        if (length == 0 || length > 64) revert MembershipInvalidHandle(handle);
+        lower = new bytes(length);
+        for (uint256 i = 0; i < length; i++) {
+            bytes1 c = bytes(handle)[i];
+            if (c >= "A" && c <= "Z") {
+                c = bytes1(uint8(c) + 32);
+            } else if (!((c >= "a" && c <= "z") || (c >= "0" && c <= "9") || c == "-" || c == "_" || c == ".")) {
+                revert MembershipInvalidHandle(handle);
+            }
+            lower[i] = c;
+        }
+        return keccak256(lower);
     }
 
     /// @dev Mint and burn only: a membership is personal.

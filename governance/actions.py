@@ -1,14 +1,21 @@
 """Proposal actions: encode what a steward asks for, and decode any (target, value, calldata) into words."""
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from eth_abi import decode, encode
+from eth_abi import encode
 from eth_abi.exceptions import EncodingError
 from eth_utils import function_signature_to_4byte_selector, is_address, to_checksum_address
 
 from governance.errors import InvalidInput
+from governance.vocabulary import Addresses
+
+if TYPE_CHECKING:
+    from governance.readings import Reading
+    from governance.treasury import KnownTokens
 
 WEI_PER_ETH = Decimal(10**18)
 
@@ -21,14 +28,6 @@ SETTINGS = {
     "timelock-delay": ("timelock", "updateDelay(uint256)", "seconds"),
 }
 
-KNOWN_CALLS = {
-    ("membership", "admit(address,string)"): "Admit {0} as a member with the handle “{1}”",
-    ("membership", "remove(address)"): "Remove {0} from the membership",
-    ("governor", "appointSteward(address)"): "Appoint {0} as a steward",
-    ("governor", "recallSteward(address)"): "Recall {0} as a steward",
-    **{(role, sig): f"Set the {name.replace('-', ' ')} to {{0}} {unit}" for name, (role, sig, unit) in SETTINGS.items()},
-}
-
 
 @dataclass(frozen=True)
 class Action:
@@ -37,21 +36,6 @@ class Action:
     target: str
     value: int
     calldata: bytes
-
-
-@dataclass(frozen=True)
-class Addresses:
-    """The commons' contracts, to recognise calls to them."""
-
-    membership: str
-    governor: str
-    timelock: str
-
-    def role_of(self, address: str) -> str | None:
-        for role in ("membership", "governor", "timelock"):
-            if getattr(self, role).lower() == address.lower():
-                return role
-        return None
 
 
 DURATION = re.compile(r"^(\d+)\s*([smhd]?)$")
@@ -75,6 +59,14 @@ def checked_address(text: str, what: str = "address") -> str:
     if not isinstance(text, str) or not is_address(text):
         raise InvalidInput(f"{what} {text!r} is not an Ethereum address (0x followed by 40 hex digits).")
     return to_checksum_address(text)
+
+
+def text_bytes(text: str, what: str = "text") -> bytes:
+    """`text` in UTF-8; InvalidInput for one that is not Unicode (a lone surrogate, as JSON's "\\ud800" reads)."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        raise InvalidInput(f"The {what} holds a character that is not Unicode (a lone surrogate): remove it.") from None
 
 
 def parse_eth(text: str) -> int:
@@ -104,10 +96,23 @@ def _call(signature: str, types: list[str], args: list) -> bytes:
     return function_signature_to_4byte_selector(signature) + encode(types, args)
 
 
+HANDLE = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def check_handle(handle: str) -> str:
+    """`handle` if Membership would accept it (1 to 64 ASCII letters, digits, '-', '_', '.'); InvalidInput otherwise."""
+    if not isinstance(handle, str) or not HANDLE.fullmatch(handle):
+        raise InvalidInput(
+            f"{handle!r} is not a handle: use 1 to 64 letters (a-z, A-Z), digits, '-', '_' or '.', without spaces."
+        )
+    return handle
+
+
 def admit(addresses: Addresses, account: str, handle: str) -> Action:
-    if not 0 < len(handle.encode()) <= 64:
-        raise InvalidInput("A handle must be 1 to 64 bytes long.")
-    return Action(addresses.membership, 0, _call("admit(address,string)", ["address", "string"], [checked_address(account), handle]))
+    check_handle(handle)
+    return Action(
+        addresses.membership, 0, _call("admit(address,string)", ["address", "string"], [checked_address(account), handle])
+    )
 
 
 def remove(addresses: Addresses, account: str) -> Action:
@@ -141,6 +146,20 @@ def change_setting(addresses: Addresses, name: str, value: int) -> Action:
     return Action(getattr(addresses, role), 0, _call(signature, [arg_type], [value]))
 
 
+def _typed(abi_type: str, value: object) -> object:
+    """A JSON argument as eth-abi wants it: '0x…' hex for bytes and bytesN (exactly N bytes), lists element by element."""
+    if abi_type.endswith("]") and isinstance(value, list):
+        return [_typed(abi_type[: abi_type.rindex("[")], v) for v in value]
+    if abi_type.startswith("bytes") and isinstance(value, str):
+        if not re.fullmatch(r"0x([0-9a-fA-F]{2})*", value):
+            raise ValueError(f"{value!r} is not 0x-prefixed hex for {abi_type}")
+        raw = bytes.fromhex(value[2:])
+        if abi_type != "bytes" and len(raw) != int(abi_type[5:]):
+            raise ValueError(f"{abi_type} takes exactly {abi_type[5:]} bytes, and {value} has {len(raw)}")
+        return raw
+    return value
+
+
 def contract_call(target: str, signature: str, args: list, value: int = 0) -> Action:
     """Any call: `signature` like 'transfer(address,uint256)', `args` already typed (JSON)."""
     signature = signature.replace(" ", "")
@@ -150,31 +169,49 @@ def contract_call(target: str, signature: str, args: list, value: int = 0) -> Ac
     if len(types) != len(args):
         raise InvalidInput(f"{signature} takes {len(types)} arguments but {len(args)} were given.")
     try:
-        return Action(checked_address(target, "target"), value, _call(signature, types, args))
+        typed = [_typed(t, a) for t, a in zip(types, args)]
+        return Action(checked_address(target, "target"), value, _call(signature, types, typed))
     except (TypeError, ValueError, OverflowError, EncodingError) as exc:
         raise InvalidInput(f"The arguments do not fit {signature}: {exc}") from exc
 
 
-def describe(action: Action, addresses: Addresses) -> str:
+def read(
+    action: Action, addresses: Addresses, handles: Mapping[str, str] | None = None, tokens: "KnownTokens | None" = None
+) -> "Reading":
+    """The action in words, whether it was decoded, and a warning if it changes who holds power (governance.readings).
+
+    `handles`: members' handles by address, so members are named as '@ana (0x…)'; `tokens`: tokens by symbol and
+    decimals (governance.treasury.known_tokens), so a token payment reads 'Pay 120.5 gUSD …', not in base units.
+    """
+    from governance.readings import Context, read_action  # readings builds on this module
+    from governance.treasury import KnownTokens
+
+    context = Context(addresses, {k.lower(): v for k, v in (handles or {}).items()}, tokens or KnownTokens())
+    return read_action(action, context)
+
+
+def describe(action: Action, addresses: Addresses, handles: Mapping[str, str] | None = None) -> str:
     """The action in words, e.g. 'Pay 2 ETH from the treasury to 0xAbc…'."""
-    if not action.calldata:
-        return f"Pay {format_eth(action.value)} from the treasury to {action.target}"
-    role = addresses.role_of(action.target)
-    selector = action.calldata[:4]
-    for (known_role, signature), template in KNOWN_CALLS.items():
-        if known_role == role and function_signature_to_4byte_selector(signature) == selector:
-            types = [t for t in signature[signature.index("(") + 1 : -1].split(",") if t]
-            try:
-                args = decode(types, action.calldata[4:])
-            except Exception:  # malformed calldata is shown raw below, not hidden
-                break
-            words = template.format(*[to_checksum_address(a) if t == "address" else a for t, a in zip(types, args)])
-            return words + (f", sending {format_eth(action.value)}" if action.value else "")
-    value = f" with {format_eth(action.value)}" if action.value else ""
-    return f"Call {action.target}{value} with data 0x{action.calldata.hex()[:8]}… ({len(action.calldata)} bytes)"
+    return read(action, addresses, handles).words
+
+
+# OpenZeppelin's Governor 5.x accepts a proposal whose description ends with this only from that address, so a
+# propose transaction copied from the mempool by anyone else reverts instead of taking the proposal's id.
+PROPOSER_SUFFIX = re.compile(r"(?:\n\n)?#proposer=0x[0-9a-fA-F]{40}\Z")
+
+
+def bound_to_proposer(description: str, proposer: str) -> str:
+    """`description` ending with `#proposer=<proposer>` (after a blank line); a suffix already there is replaced."""
+    return f"{shown_text(description)}\n\n#proposer={checked_address(proposer, 'proposer')}"
+
+
+def shown_text(description: str) -> str:
+    """The proposal text people read: the description without its `#proposer=0x…` suffix."""
+    return PROPOSER_SUFFIX.sub("", description)
 
 
 def proposal_title(description: str) -> str:
     """The proposal's title: its first line without the leading '# '."""
+    description = shown_text(description)
     first = description.strip().splitlines()[0] if description.strip() else ""
     return first.lstrip("#").strip() or "(untitled)"

@@ -12,9 +12,6 @@ from eth_account.signers.local import LocalAccount
 
 from governance.errors import InvalidInput
 
-SUPPORT = {"against": 0, "for": 1, "abstain": 2}
-SUPPORT_NAMES = {v: k for k, v in SUPPORT.items()}
-
 BALLOT_TYPES = {
     "Ballot": [
         {"name": "proposalId", "type": "uint256"},
@@ -51,16 +48,6 @@ class Ballot:
         if self.extended:
             message.update(reason=self.reason, params=b"")
         return message
-
-
-def parse_support(text: str | int) -> int:
-    """0, 1 or 2 from 'against' / 'for' / 'abstain' (or the number); InvalidInput otherwise."""
-    if isinstance(text, int) and text in SUPPORT_NAMES:
-        return text
-    support = SUPPORT.get(str(text).strip().lower())
-    if support is None:
-        raise InvalidInput(f"A vote is 'for', 'against' or 'abstain', not {text!r}.")
-    return support
 
 
 def domain(governor_name: str, chain_id: int, governor: str) -> dict:

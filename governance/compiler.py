@@ -39,7 +39,11 @@ class Artifact:
 
     @property
     def deployed_size(self) -> int:
-        return (len(self.deployed_bytecode) - 2) // 2 if self.deployed_bytecode.startswith("0x") else len(self.deployed_bytecode) // 2
+        return (
+            (len(self.deployed_bytecode) - 2) // 2
+            if self.deployed_bytecode.startswith("0x")
+            else len(self.deployed_bytecode) // 2
+        )
 
 
 def solc_binary() -> Path:
@@ -92,14 +96,16 @@ def standard_input(contracts_dir: Path = CONTRACTS_DIR) -> dict:
     return {"language": "Solidity", "sources": dict(sorted(sources.items())), "settings": COMPILER_SETTINGS}
 
 
-def compile_contracts(force: bool = False, contracts_dir: Path = CONTRACTS_DIR, build_dir: Path | None = None) -> dict[str, Artifact]:
+def compile_contracts(
+    force: bool = False, contracts_dir: Path = CONTRACTS_DIR, build_dir: Path | None = None
+) -> dict[str, Artifact]:
     """Compile `contracts_dir` (or reuse the cached build) and return artifacts by contract name.
 
     Raises CompileError with the compiler's messages when the sources do not compile.
     """
     build_dir = build_dir or get_settings().build_dir
     binary = solc_binary()
-    version = str(solcx.get_solc_version(binary) if binary != SHIM else _shim_version())
+    version = str(solcx.wrapper.get_solc_version(binary) if binary != SHIM else _shim_version())
     input_json = standard_input(contracts_dir)
     digest = hashlib.sha256((version + json.dumps(input_json, sort_keys=True)).encode()).hexdigest()
     info_path = build_dir / "build-info.json"

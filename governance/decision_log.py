@@ -8,9 +8,10 @@ Integers inside `data` are decimal strings, because uint256 values do not fit JS
 
 import hashlib
 import json
-from json.encoder import encode_basestring  # the C string quoter json.dumps(ensure_ascii=False) uses
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from json.encoder import encode_basestring  # the C string quoter json.dumps(ensure_ascii=False) uses
+from typing import Any
 
 from governance.events import Event
 
@@ -18,11 +19,35 @@ GENESIS_HASH = "0x" + "00" * 32
 
 # The subject an entry is about (an address or a proposal id), so history can be read per member or proposal.
 SUBJECT_ARG = {
-    "MemberAdmitted": "member", "MemberRemoved": "member", "MemberResigned": "member", "DelegateChanged": "delegator",
-    "StewardAppointed": "steward", "StewardRecalled": "steward", "ProposalCreated": "proposalId",
-    "VoteCast": "proposalId", "VoteCastWithParams": "proposalId", "ProposalExtended": "proposalId",
-    "ProposalQueued": "proposalId", "ProposalExecuted": "proposalId", "ProposalCanceled": "proposalId",
-    "CallScheduled": "id", "CallExecuted": "id", "Cancelled": "id",
+    "MemberAdmitted": "member",
+    "MemberRemoved": "member",
+    "MemberResigned": "member",
+    "DelegateChanged": "delegator",
+    "StewardAppointed": "steward",
+    "StewardRecalled": "steward",
+    "ProposalCreated": "proposalId",
+    "VoteCast": "proposalId",
+    "VoteCastWithParams": "proposalId",
+    "ProposalExtended": "proposalId",
+    "ProposalQueued": "proposalId",
+    "ProposalExecuted": "proposalId",
+    "ProposalCanceled": "proposalId",
+    "CallScheduled": "id",
+    "CallExecuted": "id",
+    "Cancelled": "id",
+    "Contributed": "contributor",
+    "TokenTracked": "token",
+    "TokenUntracked": "token",
+    "RoleGranted": "account",
+    "RoleRevoked": "account",
+    "OwnershipTransferred": "newOwner",
+    # An initiative's entries are about it: "initiative:<id>" (its own kind of subject, apart from proposal ids).
+    "InitiativeDrafted": "id",
+    "InitiativeRevised": "id",
+    "InitiativeWithdrawn": "id",
+    "SupportPosted": "id",
+    "SupportWithdrawn": "id",
+    "InitiativeSubmitted": "id",
 }
 
 
@@ -56,6 +81,8 @@ def subject_of(event: Event) -> str | None:
     if arg is None:
         return None
     value = event.args[arg]
+    if event.contract == "initiatives":
+        return f"initiative:{value}"
     return str(value) if isinstance(value, int) else value
 
 
@@ -76,9 +103,19 @@ class Entry:
     @property
     def body(self) -> dict:
         e = self.event
-        return {"seq": self.seq, "block_number": e.block_number, "block_hash": e.block_hash, "tx_hash": e.tx_hash,
-                "log_index": e.log_index, "timestamp": e.timestamp, "contract": e.contract, "kind": e.name,
-                "subject": self.subject, "data": json_safe(e.args), "prev_hash": self.prev_hash}
+        return {
+            "seq": self.seq,
+            "block_number": e.block_number,
+            "block_hash": e.block_hash,
+            "tx_hash": e.tx_hash,
+            "log_index": e.log_index,
+            "timestamp": e.timestamp,
+            "contract": e.contract,
+            "kind": e.name,
+            "subject": self.subject,
+            "data": json_safe(e.args),
+            "prev_hash": self.prev_hash,
+        }
 
     def as_json(self) -> dict:
         """The entry as exported: the body plus its hash."""
@@ -118,11 +155,13 @@ def make_entry(event: Event, seq: int, prev_hash: str) -> Entry:
     subject = subject_of(event)
     # The same bytes canonical_json(entry.body) gives (a test holds them equal), written out in key order.
     data = data_json(event.args)
-    text = (f'{{"block_hash":{encode_basestring(event.block_hash)},"block_number":{event.block_number},'
-            f'"contract":{encode_basestring(event.contract)},"data":{data},"kind":{encode_basestring(event.name)},'
-            f'"log_index":{event.log_index},"prev_hash":{encode_basestring(prev_hash)},"seq":{seq},'
-            f'"subject":{"null" if subject is None else encode_basestring(subject)},"timestamp":{event.timestamp},'
-            f'"tx_hash":{encode_basestring(event.tx_hash)}}}')
+    text = (
+        f'{{"block_hash":{encode_basestring(event.block_hash)},"block_number":{event.block_number},'
+        f'"contract":{encode_basestring(event.contract)},"data":{data},"kind":{encode_basestring(event.name)},'
+        f'"log_index":{event.log_index},"prev_hash":{encode_basestring(prev_hash)},"seq":{seq},'
+        f'"subject":{"null" if subject is None else encode_basestring(subject)},"timestamp":{event.timestamp},'
+        f'"tx_hash":{encode_basestring(event.tx_hash)}}}'
+    )
     return Entry(event, seq, prev_hash, subject, "0x" + hashlib.sha256(text.encode()).hexdigest(), data)
 
 
@@ -142,14 +181,17 @@ def verify(entries: Iterable[dict], expected_prev: str = GENESIS_HASH, expected_
     and that sequence numbers run without gaps.
     """
     problems: list[str] = []
-    prev, seq = expected_prev, expected_seq
+    prev: str | None = expected_prev
+    seq = expected_seq
     for item in entries:
         body = {k: v for k, v in item.items() if k != "hash"}
         number = body.get("seq")
         if number != seq:
             problems.append(f"entry {number}: expected sequence number {seq}")
         if body.get("prev_hash") != prev:
-            problems.append(f"entry {number}: names previous hash {body.get('prev_hash')}, but the previous entry's hash is {prev}")
+            problems.append(
+                f"entry {number}: names previous hash {body.get('prev_hash')}, but the previous entry's hash is {prev}"
+            )
         recomputed = entry_hash(body)
         if recomputed != item.get("hash"):
             problems.append(f"entry {number}: its content hashes to {recomputed}, not the {item.get('hash')} it carries")

@@ -1,5 +1,12 @@
 """One exception hierarchy for the domain library; user-facing layers turn these into sentences or 4xx."""
 
+import re
+
+# Nodes word "your range is too big" in many ways; these cover geth, erigon, anvil, Alchemy, Infura, QuickNode.
+TOO_MANY_RESULTS = re.compile(
+    r"too many|more than \d+ (results|logs)|range|limit|exceed|too large|response size|blocks distance", re.I
+)
+
 
 class CommonsError(Exception):
     """Anything the commons library reports to its caller, with a message fit for a person."""
@@ -7,6 +14,14 @@ class CommonsError(Exception):
 
 class RetryableError(CommonsError):
     """The node timed out, refused or rate-limited: the same call may succeed later."""
+
+
+class NodeRateLimited(RetryableError):
+    """The node answered HTTP 429 (or its JSON-RPC twin); `retry_after` is in seconds when it said (Retry-After)."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ConfigurationError(CommonsError):
@@ -41,6 +56,20 @@ class BallotRefused(CommonsError):
     def __init__(self, code: str, message: str):
         super().__init__(message)
         self.code = code
+
+
+class RpcError(CommonsError):
+    """The node answered a call with a JSON-RPC error (not retryable as it stands)."""
+
+    def __init__(self, method: str, code: int, message: str):
+        super().__init__(f"The node refused {method}: {message} (code {code}).")
+        self.code = code
+        self.node_message = message
+
+    @property
+    def too_many_results(self) -> bool:
+        """Whether the node asks for a smaller block range."""
+        return bool(TOO_MANY_RESULTS.search(self.node_message))
 
 
 class RateLimited(RetryableError):

@@ -5,28 +5,16 @@ events/s); here each event's decoder is prepared once per topic and a log costs 
 of its data plus a few slices of its topics.
 """
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from eth_abi import decode
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 
 from governance.compiler import load_artifacts
-
-# Which contract's ABI to read events from, by the role the manifest gives each address.
-CONTRACT_OF_ROLE = {"membership": "Membership", "governor": "CommonsGovernor", "timelock": "TimelockController"}
-
-# Events that are governance decisions or facts an observer needs; the rest (approvals, vote-power
-# bookkeeping, role grants made at deployment) are derivable or irrelevant and are skipped.
-GOVERNANCE_EVENTS = {
-    "membership": {"MemberAdmitted", "MemberRemoved", "MemberResigned", "DelegateChanged"},
-    "governor": {"ProposalCreated", "VoteCast", "VoteCastWithParams", "ProposalExtended", "ProposalQueued",
-                 "ProposalExecuted", "ProposalCanceled", "StewardAppointed", "StewardRecalled", "VotingDelaySet",
-                 "VotingPeriodSet", "ProposalThresholdSet", "QuorumNumeratorUpdated", "LateQuorumVoteExtensionSet",
-                 "TimelockChange"},
-    "timelock": {"CallScheduled", "CallExecuted", "Cancelled", "MinDelayChange"},
-}
+from governance.vocabulary import CONTRACT_OF_ROLE, GOVERNANCE_EVENTS, OPTIONAL_CONTRACT_OF_ROLE
 
 
 @dataclass(slots=True)
@@ -71,23 +59,25 @@ def _normalizer(abi_type: str) -> Callable[[Any], Any]:
 def _word_reader(abi_type: str) -> Callable[[bytes, int], Any] | None:
     """A reader for one head word of a simple ABI type (static elementary, or string/bytes via its offset); None otherwise."""
     if abi_type.startswith("uint"):
-        return lambda data, at: int.from_bytes(data[at:at + 32], "big")
+        return lambda data, at: int.from_bytes(data[at : at + 32], "big")
     if abi_type.startswith("int"):
-        return lambda data, at: int.from_bytes(data[at:at + 32], "big", signed=True)
+        return lambda data, at: int.from_bytes(data[at : at + 32], "big", signed=True)
     if abi_type == "bool":
         return lambda data, at: data[at + 31] == 1
     if abi_type == "address":
-        return lambda data, at: checksummed("0x" + data[at + 12:at + 32].hex())
+        return lambda data, at: checksummed("0x" + data[at + 12 : at + 32].hex())
     if abi_type == "bytes32":
-        return lambda data, at: "0x" + data[at:at + 32].hex()
+        return lambda data, at: "0x" + data[at : at + 32].hex()
     if abi_type in ("string", "bytes"):
+
         def dynamic(data: bytes, at: int) -> Any:
-            start = int.from_bytes(data[at:at + 32], "big")
-            length = int.from_bytes(data[start:start + 32], "big")
-            raw = data[start + 32:start + 32 + length]
+            start = int.from_bytes(data[at : at + 32], "big")
+            length = int.from_bytes(data[start : start + 32], "big")
+            raw = data[start + 32 : start + 32 + length]
             if len(raw) != length:
                 raise ValueError("dynamic value runs past the end of the log data")
             return raw.decode("utf-8", errors="replace") if abi_type == "string" else "0x" + raw.hex()
+
         return dynamic
     return None
 
@@ -113,6 +103,8 @@ class _EventDecoder:
     data_names: list[str]
     data_types: list[str]
     data_normalizers: list[Callable]
+    # (name, word reader) per data field when every field is one fixed-size word; set in __post_init__.
+    _fast: list[tuple[str, Callable]] | None = field(init=False, default=None, repr=False)
 
     def __post_init__(self) -> None:
         readers = [_word_reader(t) for t in self.data_types]
@@ -144,12 +136,13 @@ class LogDecoder:
     """Decodes raw logs (JSON-RPC dicts) of one commons' three contracts into `Event`s."""
 
     def __init__(self, addresses: dict[str, str]):
-        """`addresses`: role (membership, governor, timelock) → contract address."""
+        """`addresses`: role (membership, governor, timelock, and contributions if the commons has it) → address."""
         artifacts = load_artifacts()
         self.role_of_address = {address.lower(): role for role, address in addresses.items()}
-        self.addresses = [addresses[role] for role in CONTRACT_OF_ROLE]
+        contracts = CONTRACT_OF_ROLE | {r: c for r, c in OPTIONAL_CONTRACT_OF_ROLE.items() if r in addresses}
+        self.addresses = [addresses[role] for role in contracts]
         self._decoders: dict[tuple[str, str], _EventDecoder] = {}
-        for role, contract in CONTRACT_OF_ROLE.items():
+        for role, contract in contracts.items():
             for entry in artifacts[contract].abi:
                 if entry["type"] != "event" or entry["name"] not in GOVERNANCE_EVENTS[role]:
                     continue
@@ -157,8 +150,13 @@ class LogDecoder:
                 data = [i for i in entry["inputs"] if not i["indexed"]]
                 topic = "0x" + event_abi_to_log_topic(entry).hex()
                 self._decoders[(role, topic)] = _EventDecoder(
-                    role, entry["name"], indexed, [i["name"] for i in data], [i["type"] for i in data],
-                    [_normalizer(i["type"]) for i in data])
+                    role,
+                    entry["name"],
+                    indexed,
+                    [i["name"] for i in data],
+                    [i["type"] for i in data],
+                    [_normalizer(i["type"]) for i in data],
+                )
 
     @property
     def topics(self) -> list[str]:
@@ -179,6 +177,13 @@ class LogDecoder:
             return None
         stamp = log.get("blockTimestamp")
         # Positional: block number, block hash, tx hash, log index, timestamp, contract, name, args.
-        return Event(int(log["blockNumber"], 16), log["blockHash"], log["transactionHash"], int(log["logIndex"], 16),
-                     int(stamp, 16) if stamp is not None else int(timestamp or 0), role, decoder.name,
-                     decoder.decode(topics, log["data"]))
+        return Event(
+            int(log["blockNumber"], 16),
+            log["blockHash"],
+            log["transactionHash"],
+            int(log["logIndex"], 16),
+            int(stamp, 16) if stamp is not None else int(timestamp or 0),
+            role,
+            decoder.name,
+            decoder.decode(topics, log["data"]),
+        )

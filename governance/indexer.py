@@ -5,6 +5,10 @@ happening atomically, rows and cursor together, so a process killed at any momen
 cursor with nothing lost and nothing doubled. Reorgs: before each batch the cursor's block hash is
 compared with the chain's; if it differs, the sink's remembered recent blocks are walked back to the
 newest one still on the chain, and everything after it is rolled back and fetched again.
+
+A backfill fetches blocks deeper than `settled_depth` behind the head with several eth_getLogs ranges in flight
+(governance/log_ranges.py), one block header per batch; the newest blocks, where reorgs happen, one range at a time
+with the fork checks above. Either way batches are applied in chain order, one transaction each.
 """
 
 import gc
@@ -12,18 +16,26 @@ import operator
 import queue
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterator, Protocol
+from typing import Protocol
 
 from governance.decision_log import Entry, chain
-from governance.errors import CommonsError, RetryableError
+from governance.errors import RetryableError, RpcError
 from governance.events import Event, LogDecoder
-from governance.rpc import BlockRef, Rpc, RpcError
+from governance.log_ranges import ConcurrentLogs, RangePolicy
+from governance.rpc import BlockRef, Rpc
+
+__all__ = ["Backoff", "Batch", "Happening", "Indexer", "RangePolicy", "Rollback", "Sink", "wait_until_caught_up"]
 
 CHAIN_ORDER = operator.attrgetter("block_number", "log_index")
 # Allocations between young-generation collections during a backfill (Python's default is 700).
 BACKFILL_GC_THRESHOLD = 50_000
+# A backfill batch of settled blocks closes at this many events or after this many seconds of fetching (so a killed
+# backfill loses little, and progress shows), whichever comes first.
+BATCH_EVENTS = 5_000
+BATCH_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -71,24 +83,25 @@ class Sink(Protocol):
 
 
 @dataclass
-class RangePolicy:
-    """How many blocks one eth_getLogs asks for: halves when the node refuses, doubles when answers are small."""
+class Backoff:
+    """How long `Indexer.follow` waits before trying again: `first` seconds after a failure, doubling with each failure
+    in a row up to `limit`, back to `first` after a success; longer when a rate-limited node asked for longer."""
 
-    blocks: int = 100  # small at first, so a dense history is fetched in batches (one overlaps the writing of another)
-    minimum: int = 1
-    maximum: int = 500_000
-    target_logs: int = 10_000
+    first: float = 1.0
+    limit: float = 60.0
+    delay: float = 0.0  # the wait after the latest failure; 0 while nothing fails
 
-    def shrink(self) -> None:
-        if self.blocks <= self.minimum:
-            raise CommonsError("The node refuses eth_getLogs even for a single block.")
-        self.blocks = max(self.minimum, self.blocks // 2)
+    def failed(self, exc: BaseException) -> float:
+        """The wait after one more failure, `exc` (its `retry_after`, when a node said one, is honoured up to `limit`)."""
+        self.delay = min(self.limit, self.delay * 2 or self.first)
+        asked = getattr(exc, "retry_after", None)
+        if isinstance(asked, int | float) and asked > self.delay:
+            self.delay = min(self.limit, float(asked))
+        return self.delay
 
-    def after(self, log_count: int) -> None:
-        if log_count < self.target_logs // 4:
-            self.blocks = min(self.maximum, self.blocks * 2)
-        elif log_count > self.target_logs * 2:
-            self.blocks = max(self.minimum, self.blocks // 2)
+    def succeeded(self) -> None:
+        """Nothing failed: the next failure waits `first` again."""
+        self.delay = 0.0
 
 
 @dataclass
@@ -101,15 +114,22 @@ class Indexer:
     sink: Sink
     confirmations: int = 0
     ranges: RangePolicy = field(default_factory=RangePolicy)
+    to_block: int | None = None  # index no further than this block (None: up to the safe head)
+    in_flight: int = 4  # eth_getLogs requests at once during a backfill of settled blocks
+    settled_depth: int = 64  # blocks deeper than this behind the head are not expected to reorg
 
     def __post_init__(self) -> None:
         self.decoder = LogDecoder(self.addresses)
         self.head = 0
+        self.target = 0
 
     def safe_head(self) -> int:
-        """The newest block deep enough to index (head minus the confirmation depth)."""
+        """The newest block to index: head minus the confirmation depth, and no further than `to_block`."""
         self.head = self.rpc.block_number()
-        return self.head - self.confirmations
+        self.target = self.head - self.confirmations
+        if self.to_block is not None:
+            self.target = min(self.target, self.to_block)
+        return self.target
 
     def find_reorg(self, cursor: BlockRef) -> Rollback | None:
         """A Rollback to the newest remembered block still on the chain, if the cursor's block was replaced."""
@@ -153,30 +173,57 @@ class Indexer:
             except RpcError as exc:
                 if not exc.too_many_results:
                     raise
-                self.ranges.shrink()
-                last = first + self.ranges.blocks - 1
+                last = first + self.ranges.refused(last - first + 1, exc.node_message) - 1
                 continue
             break
         # Re-read both ends: if either changed while the logs were read, they may be from another fork.
         if self.rpc.block(last) != last_block or (cursor and self.rpc.block(cursor.number) != cursor):
             return None
-        self.ranges.after(len(raw_logs))
+        self.ranges.after(len(raw_logs), last - first + 1)
+        return self._batch(first, last_block, raw_logs, lambda: self._treasury(last))
+
+    def _batch(self, first: int, last_block: BlockRef, raw_logs: list[dict], treasury: Callable[[], int | None]) -> Batch | None:
+        """The Batch of blocks [first, last_block] from their raw logs; None if a log says it was removed."""
         events = self._decode(raw_logs, last_block)
         if events is None:
             return None
         remembered = {last_block.number: last_block}
         for event in events:
             remembered.setdefault(event.block_number, BlockRef(event.block_number, event.block_hash, event.timestamp))
-        treasury = self._treasury(last)
-        return Batch(first, last_block, sorted(remembered.values(), key=lambda b: b.number), events, self.head, treasury)
+        blocks = sorted(remembered.values(), key=lambda b: b.number)
+        return Batch(first, last_block, blocks, events, self.head, treasury())
+
+    def _settled_batches(self, first: int, last: int, stop: threading.Event) -> Iterator[Batch]:
+        """Batches of blocks [first, last], all deeper than `settled_depth`: their logs fetched by several ranges in
+        flight, then one header for each batch's last block. Stops early (None is not yielded) if a log says removed."""
+        fetcher = ConcurrentLogs(self.rpc, self.decoder.addresses, self.decoder.topics, self.ranges, self.in_flight)
+        raw: list[dict] = []
+        batch_first, started = first, time.monotonic()
+        for piece in fetcher.fetch(first, last, stop):
+            raw.extend(piece.logs)
+            if len(raw) < BATCH_EVENTS and piece.last < last and time.monotonic() - started < BATCH_SECONDS:
+                continue
+            batch = self._settled_batch(batch_first, piece.last, raw)
+            if batch is None:
+                return
+            yield batch
+            raw, batch_first, started = [], piece.last + 1, time.monotonic()
+
+    def _settled_batch(self, first: int, last: int, raw_logs: list[dict]) -> Batch | None:
+        last_block = self.rpc.block(last)
+        if last_block is None:
+            return None
+        # The treasury only at the end of the sync: a settled block's state is often pruned, and asking costs a request.
+        return self._batch(first, last_block, raw_logs, lambda: self._treasury(last) if last == self.target else None)
 
     def _treasury(self, block: int) -> int | None:
-        """The timelock's balance at `block`; None for an older block whose state the node has pruned (a non-archive
-        node, or anvil restarted from a state file), which a backfill's early batches may ask for. Raises at the head."""
+        """The timelock's balance at `block`; None when the node no longer keeps that block's state (a pruning node
+        keeps about 128 blocks; anvil restarted from a state file keeps none before it): the cache then keeps the
+        last balance it knew. Raises only at the head, whose state every node has."""
         try:
             return self.rpc.balance(self.addresses["timelock"], block)
         except RpcError:
-            if block >= self.head - self.confirmations:
+            if block >= self.head:
                 raise
             return None
 
@@ -202,7 +249,11 @@ class Indexer:
 
     def read_events(self, first: int, last: int) -> list[Event]:
         """Every governance event in blocks [first, last], without touching the sink (the audit's way in)."""
-        events: list[Event] = []
+        return list(self.iter_events(first, last))
+
+    def iter_events(self, first: int, last: int) -> Iterator[Event]:
+        """Every governance event in blocks [first, last], one block range at a time (memory bounded by a range's
+        answer); RetryableError if the chain reorganises while it is read."""
         while first <= last:
             end = min(last, first + self.ranges.blocks - 1)
             try:
@@ -210,15 +261,14 @@ class Indexer:
             except RpcError as exc:
                 if not exc.too_many_results:
                     raise
-                self.ranges.shrink()
+                self.ranges.refused(end - first + 1, exc.node_message)
                 continue
-            self.ranges.after(len(raw_logs))
+            self.ranges.after(len(raw_logs), end - first + 1)
             decoded = self._decode(raw_logs, BlockRef(end, "", 0))
             if decoded is None:
                 raise RetryableError("The chain reorganised while it was being read; run again.")
-            events.extend(decoded)
+            yield from decoded
             first = end + 1
-        return events
 
     def sync(self, progress: Callable[[int, int], None] | None = None, stop: threading.Event | None = None) -> int:
         """Index up to the safe head as it is now, or until `stop` is set; returns the number of events applied.
@@ -234,23 +284,24 @@ class Indexer:
                 self.sink.apply(batch)
                 applied += len(batch.events)
                 if progress:
-                    progress(batch.last.number, self.head - self.confirmations)
+                    progress(batch.last.number, self.target)
             while not stop.is_set():  # what is left: a reorg found on the way, or blocks that arrived meanwhile
                 happening = self.step()
                 if happening is None:
                     cursor = self.sink.cursor()
-                    if cursor is None or cursor.number >= self.head - self.confirmations:
+                    if cursor is None or cursor.number >= self.target:
                         break
                     continue
                 if isinstance(happening, Batch):
                     applied += len(happening.events)
                     if progress:
-                        progress(happening.last.number, self.head - self.confirmations)
+                        progress(happening.last.number, self.target)
         return applied
 
     def _prefetched_batches(self) -> Iterator[Batch]:
         """Batches from the cursor up to the safe head, each fetched by a helper thread while the caller writes the
-        one before it, so the node's answer time overlaps the database's (the backfill's two big waits).
+        one before it, so the node's answer time overlaps the database's (the backfill's two big waits). Blocks deeper
+        than `settled_depth` come from several ranges in flight (`_settled_batches`).
 
         Each batch is still checked against the chain as `step` checks it (its first block must follow the previous
         batch's last block, unchanged); at the first doubt the helper stops and `step` takes over from the cursor.
@@ -275,16 +326,27 @@ class Indexer:
             previous = cursor
             first = cursor.number + 1 if cursor else self.start_block
             seq, head = self.sink.log_head()
+            settled = min(safe, self.head - self.settled_depth)
             try:
+                if first <= settled:
+                    for batch in self._settled_batches(first, settled, stop):
+                        entries = list(chain(batch.events, seq, head))
+                        if entries:
+                            seq, head = entries[-1].seq, entries[-1].hash
+                        put(replace(batch, entries=entries))
+                        previous, first = batch.last, batch.last.number + 1
+                    if first <= settled:  # stopped, or a log said removed: `step` takes over from the cursor
+                        put(None)
+                        return
                 while first <= safe and not stop.is_set():
-                    batch = self._fetch(first, min(safe, first + self.ranges.blocks - 1), previous)
-                    if batch is None:
+                    fetched = self._fetch(first, min(safe, first + self.ranges.blocks - 1), previous)
+                    if fetched is None:
                         break
-                    entries = list(chain(batch.events, seq, head))
+                    entries = list(chain(fetched.events, seq, head))
                     if entries:
                         seq, head = entries[-1].seq, entries[-1].hash
-                    put(replace(batch, entries=entries))
-                    previous, first = batch.last, batch.last.number + 1
+                    put(replace(fetched, entries=entries))
+                    previous, first = fetched.last, fetched.last.number + 1
             except Exception as exc:  # handed to the caller's thread, which raises it
                 put(exc)
             put(None)
@@ -300,27 +362,48 @@ class Indexer:
             stop.set()
             helper.join()
 
-    def follow(self, stop: threading.Event, poll_seconds: float = 0.2,
-               on_error: Callable[[Exception], None] | None = None) -> None:
-        """Keep indexing until `stop` is set: each new block is applied as soon as it is safe.
+    def follow(
+        self,
+        stop: threading.Event,
+        poll_seconds: float = 0.2,
+        on_error: Callable[[Exception], None] | None = None,
+        on_success: Callable[[], None] | None = None,
+        backoff: Backoff | None = None,
+    ) -> None:
+        """Keep indexing until `stop` is set: each new block is applied as soon as it is safe. Returns only then.
 
-        Node outages are reported to `on_error` and retried; other errors propagate.
+        No error ends it. Whatever an attempt raises (the node down or refusing, the database restarting, locked or
+        its connection killed, a sink's bug) goes to `on_error`; then it waits `backoff` (default: 1 s doubling to
+        60 s) and starts again from the sink's cursor, the fast way (`sync`) as after a restart. Each happening is
+        applied in one transaction, so a failed attempt leaves nothing half written. `on_success` is called after
+        every poll or backfill batch that raised nothing; the back-off then starts again from its first wait.
+        Raises only what `on_error` or `on_success` raise.
         """
+        backoff = backoff or Backoff()
+
+        def succeeded() -> None:
+            backoff.succeeded()
+            if on_success:
+                on_success()
+
         caught_up = False
         while not stop.is_set():
             try:
-                if not caught_up:  # first catch up the fast way: a new cache or a restart may be far behind
-                    self.sync(stop=stop)
-                    caught_up = True
-                    continue
-                if self.step() is not None:
-                    continue  # more may be waiting: do not sleep
-            except RetryableError as exc:
+                if caught_up:
+                    more = self.step() is not None  # more may be waiting: do not sleep
+                else:  # catch up the fast way first: a new cache, a restart or an outage may have left it far behind
+                    self.sync(lambda _block, _target: succeeded(), stop=stop)
+                    caught_up = more = True
+            except Exception as exc:  # reported, never swallowed: the indexer must not stop following for good
+                caught_up = False
+                delay = backoff.failed(exc)
                 if on_error:
                     on_error(exc)
-                stop.wait(min(5.0, poll_seconds * 10))
+                stop.wait(delay)
                 continue
-            stop.wait(poll_seconds)
+            succeeded()
+            if not more:
+                stop.wait(poll_seconds)
 
 
 @contextmanager

@@ -4,9 +4,11 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from governance.actions import Addresses
+from eth_typing import ChecksumAddress
+
 from governance.config import get_settings
 from governance.errors import ConfigurationError
+from governance.vocabulary import Addresses
 
 
 @dataclass
@@ -18,27 +20,47 @@ class CommonsSettings:
     quorum_percent: int = 30
     late_quorum_extension: int = 24 * 3600
     timelock_delay: int = 24 * 3600
+    # Initiatives: the share of members (basis points, author included, never fewer than 3 members) whose support
+    # puts an initiative to a vote, and how long one stays open after its latest draft or revision.
+    initiative_support_bps: int = 1000
+    initiative_lifetime: int = 14 * 24 * 3600
 
 
 @dataclass
 class Manifest:
     name: str
     chain_id: int
-    membership: str
-    governor: str
-    timelock: str
+    membership: ChecksumAddress
+    governor: ChecksumAddress
+    timelock: ChecksumAddress
     deployment_block: int
-    deployer: str
+    deployer: ChecksumAddress
     deployed_at: int
     compiler_version: str
     settings: CommonsSettings
     founders: list[dict] = field(default_factory=list)  # {"address", "handle"}
     stewards: list[str] = field(default_factory=list)
     transactions: dict[str, str] = field(default_factory=dict)
+    # The VoteBatcher the relay sends ballots through ("" for a commons deployed before it existed).
+    vote_batcher: str = ""
+    # The Contributions contract (attributed contributions, tracked tokens); "" for a commons deployed before it.
+    contributions: str = ""
+    # The Initiatives contract (members' drafts and co-signatures); "" for a commons deployed before it.
+    initiatives: str = ""
 
     @property
     def addresses(self) -> Addresses:
-        return Addresses(self.membership, self.governor, self.timelock)
+        return Addresses(self.membership, self.governor, self.timelock, self.initiatives)
+
+    def indexed_contracts(self) -> dict[str, str]:
+        """{role: address} of every contract whose events the indexer reads: the three of `addresses`, and
+        Contributions when the commons has it."""
+        contracts: dict[str, str] = dict(self.addresses.by_role())
+        if self.contributions:
+            contracts["contributions"] = self.contributions
+        if self.initiatives:
+            contracts["initiatives"] = self.initiatives
+        return contracts
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -68,7 +90,9 @@ def load(chain_id: int, path: Path | None = None) -> Manifest:
     """The manifest at `path`, else the one for `chain_id`; ConfigurationError if there is none."""
     path = path or default_path(chain_id)
     if not path.is_file():
-        raise ConfigurationError(f"No commons is deployed on chain {chain_id} (no manifest at {path}); run `commons deploy` or give --manifest.")
+        raise ConfigurationError(
+            f"No commons is deployed on chain {chain_id} (no manifest at {path}); run `commons deploy` or give --manifest."
+        )
     try:
         manifest = Manifest.from_json(path.read_text())
     except (ValueError, TypeError, KeyError) as exc:

@@ -12,10 +12,15 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from web3 import Web3
+from web3.types import RPCEndpoint
+
 from governance.config import get_settings
-from governance.errors import CommonsError, NodeError
+from governance.errors import CommonsError, InvalidInput, NodeError
 from governance.rpc import Rpc
 
 STATE_DUMP_SECONDS = 5
@@ -120,6 +125,7 @@ class LocalNode:
 
 # The background node that `commons node start/stop` manages, tracked by a pid file.
 
+
 def _pid_file() -> Path:
     return get_settings().state_dir / "anvil.pid"
 
@@ -136,12 +142,12 @@ def start_background_node(port: int, block_time: float | None = None) -> tuple[s
     node = LocalNode(port, default_state_file(), block_time, settings.state_dir / "anvil.log", ("--accounts", "20"))
     url = node.start()
     assert node.process is not None
-    _pid_file().write_text(json.dumps({"pid": node.process.pid, "url": url}))
+    _pid_file().write_text(json.dumps({"pid": node.process.pid, "url": url, "block_time": block_time}))
     return url, node.process.pid
 
 
 def background_node() -> dict | None:
-    """{pid, url} of the running background node, or None."""
+    """{pid, url, block_time} of the running background node, or None."""
     path = _pid_file()
     if not path.is_file():
         return None
@@ -171,3 +177,37 @@ def stop_background_node(timeout: float = 20.0) -> bool:
         os.kill(info["pid"], signal.SIGKILL)
     _pid_file().unlink(missing_ok=True)
     return True
+
+
+def is_development_node(w3: Web3) -> bool:
+    """Whether `w3` talks to a local anvil node (whose accounts are unlocked and whose clock can be moved)."""
+    return "anvil" in w3.client_version.lower()
+
+
+def advance_clock(w3: Web3, seconds: int) -> int:
+    """Move a local node's clock `seconds` forward and mine a block there; returns that block's timestamp.
+
+    Raises InvalidInput on any other node (a real chain's time cannot be moved) or for a negative duration.
+    """
+    if not is_development_node(w3):
+        raise InvalidInput("Only a local anvil node's clock can be moved; this node is not one.")
+    if seconds < 0:
+        raise InvalidInput("The clock only moves forward.")
+    w3.provider.make_request(RPCEndpoint("evm_increaseTime"), [seconds])
+    w3.provider.make_request(RPCEndpoint("evm_mine"), [])
+    return w3.eth.get_block("latest")["timestamp"]
+
+
+@contextmanager
+def mining_each_transaction(w3: Web3) -> Iterator[None]:
+    """Meanwhile, a local node that mines on a timer mines each transaction at once (the demo's history would
+    otherwise wait a block per transaction); afterwards it goes back to its timer. Elsewhere: nothing changes."""
+    if not is_development_node(w3) or w3.provider.make_request(RPCEndpoint("anvil_getAutomine"), [])["result"]:
+        yield
+        return
+    block_time = (background_node() or {}).get("block_time") or 1
+    w3.provider.make_request(RPCEndpoint("evm_setAutomine"), [True])
+    try:
+        yield
+    finally:
+        w3.provider.make_request(RPCEndpoint("evm_setIntervalMining"), [max(1, round(block_time))])

@@ -4,13 +4,12 @@ OpenZeppelin 5 Governor with GovernorTimelockControl and the timestamp clock: ex
 are facts; otherwise the block's timestamp against snapshot and deadline, then quorum (For + Abstain)
 and For > Against, then whether it was queued. A queued proposal whose timelock operation was run or
 cancelled directly on the timelock reads as executed or canceled, as GovernorTimelockControl says.
+
+The rule is written twice, side by side: in Python for one proposal (`proposal_state_at`) and in SQL for a
+whole table (`STATE_SQL`), so the API can filter proposals by state in the database.
 """
 
 from dataclasses import dataclass
-
-from governance.reverts import PROPOSAL_STATES
-
-TIME_BASED_STATES = ("pending", "active", "defeated", "succeeded")
 
 
 @dataclass(frozen=True)
@@ -46,4 +45,14 @@ def proposal_state_at(facts: ProposalFacts, timestamp: int) -> str:
     return "queued"
 
 
-assert set(TIME_BASED_STATES) <= set(PROPOSAL_STATES)
+# The same rule as one SQL expression over the proposal table's columns (to filter by state in the database), with
+# the block's timestamp bound as `:timestamp`. tests/test_proposal_state.py checks that the two agree on every state.
+STATE_SQL = """CASE
+    WHEN executed_block IS NOT NULL THEN 'executed'
+    WHEN canceled_block IS NOT NULL THEN 'canceled'
+    WHEN snapshot >= :timestamp THEN 'pending'
+    WHEN deadline >= :timestamp THEN 'active'
+    WHEN votes_for + votes_abstain < COALESCE(quorum, 0) OR votes_for <= votes_against THEN 'defeated'
+    WHEN eta = 0 THEN 'succeeded'
+    ELSE 'queued'
+END"""

@@ -3,7 +3,10 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import api.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import api.cache.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+import api.hooks.tables  # noqa: F401  (the webhooks' tables)
+import api.relay_store  # noqa: F401  (the vote relay's tables)
+import api.reminders.tables  # noqa: F401  (the email reminders' tables)
 from api.db import make_engine
 
 target_metadata = SQLModel.metadata

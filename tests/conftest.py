@@ -5,9 +5,19 @@ import pytest
 
 from governance.chain import NodeSigner, connect
 from governance.client import Commons
+from governance.config import get_settings
 from governance.deploy import deploy_commons
 from governance.node import LocalNode
-from tests.helpers import FOUNDER_COUNT, SETTINGS, TREASURY_WEI, free_port, fund, test_key_signer
+from tests.helpers import (
+    FOUNDER_COUNT,
+    SETTINGS,
+    TREASURY_WEI,
+    clean_mempool_and_clock,
+    free_port,
+    fund,
+    rolled_back,
+    test_key_signer,
+)
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +50,9 @@ def founders(w3):
 @pytest.fixture(scope="module")
 def deployed(w3, deployer, founders):
     manifest = deploy_commons(
-        w3, deployer, "Test Garden",
+        w3,
+        deployer,
+        "Test Garden",
         [(f.address, f"founder{i}") for i, f in enumerate(founders)],
         [founders[0].address, founders[1].address],
         SETTINGS,
@@ -52,9 +64,22 @@ def deployed(w3, deployer, founders):
 @pytest.fixture
 def commons(w3, deployed):
     """The module's commons, with the chain rolled back after the test."""
-    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
-    yield Commons(w3, deployed)
-    w3.provider.make_request("evm_revert", [snapshot])
+    with rolled_back(w3):
+        yield Commons(w3, deployed)
+
+
+@pytest.fixture
+def settings_env(monkeypatch):
+    """Set COMMONS_* variables for one test (the settings are re-read; restored afterwards)."""
+
+    def set_env(**values):
+        for name, value in values.items():
+            monkeypatch.setenv(f"COMMONS_{name.upper()}", str(value))
+        get_settings.cache_clear()
+
+    yield set_env
+    monkeypatch.undo()
+    get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -64,3 +89,14 @@ def stewards(founders):
 
 # Cache fixtures for the indexer, cache, API and audit tests (tests/cache_support.py).
 from tests.cache_support import cache_url, pg_database  # noqa: E402,F401
+
+
+@pytest.fixture(scope="module", autouse=True)
+def chain_mines_each_transaction(w3):
+    """Every module starts on a chain that mines each transaction at once, with nothing waiting and its clock not
+    behind the wall clock's: a module that turned automine off or set interval mining (to behave like a public
+    chain), or rolled the chain back (see helpers.rolled_back), must not leave later modules a different chain."""
+    w3.provider.make_request("evm_setIntervalMining", [0])
+    w3.provider.make_request("evm_setAutomine", [True])
+    clean_mempool_and_clock(w3)
+    yield

@@ -3,6 +3,9 @@
 
 import re
 import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from eth_account import Account
 from eth_utils import keccak
@@ -29,6 +32,11 @@ def test_key_signer(label: str) -> KeySigner:
     return KeySigner(Account.from_key(keccak(text=f"commons-ledger-test:{label}")))
 
 
+def key_of(signer: KeySigner) -> str:
+    """A test signer's private key, as COMMONS_PRIVATE_KEY takes it (tests only)."""
+    return signer.account.key.hex()
+
+
 def fund(w3: Web3, address: str, wei: int = 10**20) -> None:
     w3.provider.make_request("anvil_setBalance", [address, hex(wei)])
 
@@ -52,12 +60,12 @@ def advance_to(w3: Web3, timestamp: int) -> None:
 
 def propose(commons: Commons, steward, proposal_actions: list, title: str = "A proposal", body: str = "") -> int:
     description = f"# {title}\n\n{body or 'Details.'}"
-    commons.submit(commons.plan_propose(proposal_actions, description), steward)
-    return commons.proposal_id_of(proposal_actions, description)
+    commons.submit(commons.plan_propose(proposal_actions, description, steward.address), steward)
+    return commons.proposal_id_of(proposal_actions, description, steward.address)
 
 
 def vote(commons: Commons, voter, proposal_id: int, support: str = "for", reason: str = "") -> dict:
-    from governance.ballots import parse_support
+    from governance.vocabulary import parse_support
 
     return commons.submit(commons.plan_vote(proposal_id, parse_support(support), reason), voter)
 
@@ -95,6 +103,22 @@ def impersonate(w3: Web3, address: str) -> NodeSigner:
     return NodeSigner(Web3.to_checksum_address(address))
 
 
+def admit_crowd(w3: Web3, commons: Commons, count: int) -> list[str]:
+    """`count` members admitted by the (impersonated) timelock in a few blocks; their addresses, in order."""
+    timelock = impersonate(w3, commons.manifest.timelock)
+    addresses = [Web3.to_checksum_address(Web3.keccak(text=f"crowd{i}")[-20:]) for i in range(count)]
+    w3.provider.make_request("evm_setAutomine", [False])
+    try:
+        for i, address in enumerate(addresses):
+            data = commons.membership.encode_abi("admit", args=[address, f"crowd{i}"])
+            w3.eth.send_transaction({"from": timelock.address, "to": commons.manifest.membership, "data": data, "gas": 400_000})
+        while int(w3.provider.make_request("txpool_status", [])["result"]["pending"], 16):
+            w3.provider.make_request("evm_mine", [])
+    finally:
+        w3.provider.make_request("evm_setAutomine", [True])
+    return addresses
+
+
 def send(w3: Web3, signer, contract, function: str, *args, value: int = 0) -> dict:
     """Call `contract.function(*args)` from `signer` (simulated first); raises Reverted in words."""
     return transact(w3, signer, contract.address, contract.encode_abi(function, args=list(args)), value)
@@ -118,3 +142,29 @@ def assert_refused(excinfo, name: str) -> str:
 
 
 __all__ = ["act", "SETTINGS", "FOUNDER_COUNT"]
+
+
+@contextmanager
+def rolled_back(w3: Web3) -> Iterator[None]:
+    """The chain as it was before the block, with what evm_revert leaves behind undone, so the next test's chain is a
+    chain and not this one's remains:
+    - anvil's clock goes back to the snapshot's time (measured: a 4 s test leaves the chain 4 s behind the wall
+      clock); over a whole run the chain fell about 12 minutes behind, and reminders said "closes in 47 minutes" of
+      a vote that closed in 59 on the chain. A real chain's clock never goes back;
+    - transactions still waiting in the mempool outlive the revert and can hold later ones of the same account back;
+    - the next block's base fee stays where the test's blocks took it."""
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+    base_fee = w3.eth.get_block("latest")["baseFeePerGas"]
+    try:
+        yield
+    finally:
+        w3.provider.make_request("evm_revert", [snapshot])
+        w3.provider.make_request("anvil_setNextBlockBaseFeePerGas", [hex(base_fee)])
+        clean_mempool_and_clock(w3)
+
+
+def clean_mempool_and_clock(w3: Web3) -> None:
+    """No transaction left waiting, and the chain's clock no earlier than the wall clock's."""
+    w3.provider.make_request("anvil_dropAllTransactions", [])
+    latest = w3.eth.get_block("latest")["timestamp"]
+    w3.provider.make_request("anvil_setTime", [max(int(time.time()), latest)])

@@ -2,8 +2,10 @@
 
 import pytest
 from eth_abi import decode
+from eth_utils import keccak
 
 from governance import actions as act
+from governance import treasury
 from governance.errors import InvalidInput
 from tests.helpers import propose
 
@@ -13,7 +15,9 @@ ANA_CHECKSUM = act.checked_address(ANA)
 
 
 def test_admit_reads_back_in_words():
-    assert act.describe(act.admit(ADDRESSES, ANA, "Ana 🌻"), ADDRESSES) == f"Admit {ANA_CHECKSUM} as a member with the handle “Ana 🌻”"
+    assert (
+        act.describe(act.admit(ADDRESSES, ANA, "Ana_G"), ADDRESSES) == f"Admit {ANA_CHECKSUM} as a member with the handle “Ana_G”"
+    )
 
 
 def test_remove_reads_back_in_words():
@@ -34,13 +38,16 @@ def test_payment_reads_back_in_words():
     assert act.describe(action, ADDRESSES) == f"Pay 1.5 ETH from the treasury to {ANA_CHECKSUM}"
 
 
-@pytest.mark.parametrize("name, value, words", [
-    ("voting-delay", 120, "Set the voting delay to 120 seconds"),
-    ("voting-period", 7200, "Set the voting period to 7200 seconds"),
-    ("quorum", 40, "Set the quorum to 40 percent"),
-    ("late-quorum-extension", 600, "Set the late quorum extension to 600 seconds"),
-    ("timelock-delay", 3600, "Set the timelock delay to 3600 seconds"),
-])
+@pytest.mark.parametrize(
+    "name, value, words",
+    [
+        ("voting-delay", 120, "Set the voting delay to 2 minutes"),
+        ("voting-period", 7200 + 90, "Set the voting period to 2 hours 1 minute 30 seconds"),
+        ("quorum", 40, "Set the quorum to 40% of members"),
+        ("late-quorum-extension", 600, "Set the late quorum extension to 10 minutes"),
+        ("timelock-delay", 2 * 86400, "Set the timelock delay to 2 days"),
+    ],
+)
 def test_setting_change_reads_back_in_words(name, value, words):
     action = act.change_setting(ADDRESSES, name, value)
     assert action.target == (ADDRESSES.timelock if name == "timelock-delay" else ADDRESSES.governor)
@@ -54,20 +61,26 @@ def test_contract_call_encodes_its_arguments():
     assert action.value == 7
 
 
-def test_unknown_call_reads_back_as_target_and_selector():
-    action = act.contract_call(ANA, "transfer(address,uint256)", [ADDRESSES.membership, 5])
-    assert act.describe(action, ADDRESSES) == f"Call {ANA_CHECKSUM} with data 0xa9059cbb… (68 bytes)"
+def test_unknown_call_reads_back_as_unknown_with_its_selector():
+    action = act.contract_call(ANA, "frobnicate(uint256)", [5])
+    reading = act.read(action, ADDRESSES)
+    assert not reading.known and reading.selector == "0x" + action.calldata[:4].hex()
+    assert reading.words == (
+        f"Call {ANA_CHECKSUM} with an unknown function (selector {reading.selector}, 36 bytes of data): "
+        "not decoded, so nobody can say what it does"
+    )
 
 
 def test_known_call_to_a_foreign_contract_is_not_mistaken_for_ours():
     """admit(address,string) on some other contract is not an admission to this commons."""
     action = act.contract_call(ANA, "admit(address,string)", [ANA, "x"])
-    assert act.describe(action, ADDRESSES).startswith(f"Call {ANA_CHECKSUM}")
+    assert not act.read(action, ADDRESSES).known
 
 
 def test_malformed_calldata_to_our_contract_is_shown_raw():
     action = act.Action(ADDRESSES.membership, 0, act.admit(ADDRESSES, ANA, "x").calldata[:10])
-    assert act.describe(action, ADDRESSES).startswith(f"Call {ADDRESSES.membership} with data 0x")
+    reading = act.read(action, ADDRESSES)
+    assert not reading.known and reading.words.startswith("Call the membership registry with an unknown function")
 
 
 def test_proposal_title_is_the_first_line():
@@ -76,15 +89,20 @@ def test_proposal_title_is_the_first_line():
 
 
 def test_actions_read_back_in_words_from_the_chain(commons, stewards):
-    proposal_actions = [act.admit(commons.addresses, ANA, "ana"), act.pay(ANA, 10**18),
-                        act.change_setting(commons.addresses, "timelock-delay", 60)]
+    proposal_actions = [
+        act.admit(commons.addresses, ANA, "ana"),
+        act.pay(ANA, 10**18),
+        act.change_setting(commons.addresses, "timelock-delay", 60),
+    ]
     pid = propose(commons, stewards[0], proposal_actions, "Three things")
     view = commons.proposal(pid)
     assert view.title == "Three things"
     assert view.actions == proposal_actions
-    assert view.actions_in_words == [f"Admit {ANA_CHECKSUM} as a member with the handle “ana”",
-                                     f"Pay 1 ETH from the treasury to {ANA_CHECKSUM}",
-                                     "Set the timelock delay to 60 seconds"]
+    assert view.actions_in_words == [
+        f"Admit {ANA_CHECKSUM} as a member with the handle “ana”",
+        f"Pay 1 ETH from the treasury to {ANA_CHECKSUM}",
+        "Set the timelock delay to 1 minute",
+    ]
 
 
 # ---- bad input -------------------------------------------------------------------------
@@ -144,9 +162,9 @@ def test_quorum_over_100_percent_is_refused():
         act.change_setting(ADDRESSES, "quorum", 150)
 
 
-@pytest.mark.parametrize("handle", ["", "x" * 65])
-def test_handle_of_wrong_length_is_refused(handle):
-    with pytest.raises(InvalidInput, match="1 to 64 bytes"):
+@pytest.mark.parametrize("handle", ["", "x" * 65, "ana lovelace", "Ana 🌻", "аna", "ana\u202e"])
+def test_handle_of_wrong_length_or_characters_is_refused(handle):
+    with pytest.raises(InvalidInput, match="is not a handle: use 1 to 64 letters"):
         act.admit(ADDRESSES, ANA, handle)
 
 
@@ -164,3 +182,253 @@ def test_call_with_the_wrong_number_of_arguments_is_refused():
 def test_call_with_arguments_of_the_wrong_type_is_refused(args):
     with pytest.raises(InvalidInput, match="do not fit"):
         act.contract_call(ANA, "transfer(address,uint256)", args)
+
+
+# ---- every action in words ---------------------------------------------------------------
+
+PROPOSER = "0x" + keccak(text="PROPOSER_ROLE").hex()
+ZERO = "0x" + "00" * 20
+
+
+def words_and_power(target: str, signature: str, args: list, value: int = 0, handles=None, tokens=None) -> tuple[str, str | None]:
+    reading = act.read(act.contract_call(target, signature, args, value), ADDRESSES, handles, tokens)
+    assert reading.known, reading.words
+    return reading.words, reading.power
+
+
+@pytest.mark.parametrize(
+    "signature, args, words, power",
+    [
+        (
+            "grantRole(bytes32,address)",
+            [PROPOSER, ANA],
+            f"Give {ANA_CHECKSUM} the proposer role on the treasury (timelock)",
+            f"this gives {ANA_CHECKSUM} the power to schedule treasury calls without a vote",
+        ),
+        (
+            "grantRole(bytes32,address)",
+            ["0x" + keccak(text="CANCELLER_ROLE").hex(), ANA],
+            f"Give {ANA_CHECKSUM} the canceller role on the treasury (timelock)",
+            f"this gives {ANA_CHECKSUM} the power to cancel passed proposals waiting in the timelock",
+        ),
+        (
+            "grantRole(bytes32,address)",
+            ["0x" + "00" * 32, ANA],
+            f"Give {ANA_CHECKSUM} the admin role on the treasury (timelock)",
+            f"this gives {ANA_CHECKSUM} the power to grant and revoke every treasury role",
+        ),
+        (
+            "revokeRole(bytes32,address)",
+            [PROPOSER, "0x" + "22" * 20],
+            "Take the proposer role on the treasury (timelock) from the governor",
+            "this takes from the governor the power to schedule treasury calls without a vote: "
+            "passed proposals could no longer be carried out",
+        ),
+        (
+            "renounceRole(bytes32,address)",
+            ["0x" + keccak(text="EXECUTOR_ROLE").hex(), "0x" + "33" * 20],
+            "Have the treasury (timelock) give up the executor role held by the treasury (timelock)",
+            "this changes who may execute scheduled treasury calls",
+        ),
+        (
+            "updateDelay(uint256)",
+            [86400 + 3600],
+            "Set the timelock delay to 1 day 1 hour",
+            "this changes how long members have between a passed proposal and its execution (time to object or leave)",
+        ),
+        (
+            "cancel(bytes32)",
+            ["0x" + "ab" * 32],
+            "Cancel the scheduled treasury operation 0x" + "ab" * 32,
+            "this stops a scheduled treasury call, possibly a passed proposal",
+        ),
+    ],
+)
+def test_timelock_calls_read_in_words_with_their_power(signature, args, words, power):
+    assert words_and_power(ADDRESSES.timelock, signature, args) == (words, power)
+
+
+def test_a_scheduled_call_reads_with_the_call_inside_it():
+    inner = act.pay(ANA, 5 * 10**18)
+    words, power = words_and_power(
+        ADDRESSES.timelock,
+        "schedule(address,uint256,bytes,bytes32,bytes32,uint256)",
+        [inner.target, inner.value, "0x", "0x" + "00" * 32, "0x" + "01" * 32, 172800],
+    )
+    assert words == f"Schedule on the treasury (timelock), to run after 2 days: pay 5 ETH from the treasury to {ANA_CHECKSUM}"
+    assert power == "this schedules a treasury call that no vote will decide"
+
+
+def test_a_relayed_call_reads_with_the_call_inside_it():
+    inner = act.remove(ADDRESSES, ANA)
+    words, power = words_and_power(
+        ADDRESSES.governor, "relay(address,uint256,bytes)", [inner.target, 0, "0x" + inner.calldata.hex()]
+    )
+    assert words == f"Have the governor itself make a call: remove {ANA_CHECKSUM} from the membership"
+    assert power.startswith("this acts with the governor's own authority")
+
+
+@pytest.mark.parametrize(
+    "signature, args, words, power",
+    [
+        ("setProposalThreshold(uint256)", [2], "Set the votes needed to propose to 2", "votes needed to propose"),
+        ("updateTimelock(address)", [ANA], f"Move the governor to the timelock at {ANA_CHECKSUM}", "control of every passed"),
+        ("appointSteward(address)", [ANA], f"Appoint {ANA_CHECKSUM} as a steward", "the power to submit proposals"),
+        ("recallSteward(address)", [ANA], f"Recall {ANA_CHECKSUM} as a steward", "takes from"),
+    ],
+)
+def test_governor_calls_read_in_words_with_their_power(signature, args, words, power):
+    got_words, got_power = words_and_power(ADDRESSES.governor, signature, args)
+    assert got_words == words and power in got_power
+
+
+def test_every_governor_setting_is_a_power_change():
+    for name in act.SETTINGS:
+        assert act.read(act.change_setting(ADDRESSES, name, 60), ADDRESSES).power
+
+
+def test_membership_ownership_reads_as_a_power_change():
+    words, power = words_and_power(ADDRESSES.membership, "transferOwnership(address)", [ANA])
+    assert words == f"Hand the membership registry to {ANA_CHECKSUM}"
+    assert power == f"this gives {ANA_CHECKSUM} the power to admit and remove members without a vote"
+    assert words_and_power(ADDRESSES.membership, "renounceOwnership()", [])[1].startswith("after this nobody")
+
+
+def test_members_are_named_by_handle_when_known():
+    words, _ = words_and_power(ADDRESSES.membership, "remove(address)", [ANA], handles={ANA: "ana"})
+    assert words == f"Remove @ana ({ANA_CHECKSUM}) from the membership"
+
+
+def test_other_functions_of_our_contracts_read_by_name_and_arguments():
+    words, power = words_and_power(ADDRESSES.governor, "castVote(uint256,uint8)", [7, 1])
+    assert words == "Call the governor's castVote(proposalId=7, support=1)" and power is None
+
+
+TOKEN = "0x" + "44" * 20
+TOKEN_CHECKSUM = act.checked_address(TOKEN)
+
+
+@pytest.mark.parametrize(
+    "signature, args, words, power",
+    [
+        (
+            "transfer(address,uint256)",
+            [ANA, 2_500_000],
+            f"Pay 2,500,000 smallest units of the token at {TOKEN_CHECKSUM} (its symbol and decimals are unknown here, "
+            f"so this is not a number of whole tokens) from the treasury to {ANA_CHECKSUM}",
+            None,
+        ),
+        (
+            "approve(address,uint256)",
+            [ANA, 2**256 - 1],
+            f"Allow {ANA_CHECKSUM} to take an unlimited amount of the token at {TOKEN_CHECKSUM} from the treasury"
+            f" (for an NFT collection: token #{2**256 - 1})",
+            f"this gives {ANA_CHECKSUM} the power to move the treasury's tokens at {TOKEN_CHECKSUM} without a vote",
+        ),
+        (
+            "transferFrom(address,address,uint256)",
+            ["0x" + "33" * 20, ANA, 9],
+            f"Move 9 smallest units of the token at {TOKEN_CHECKSUM} (its symbol and decimals are unknown here, so this is"
+            " not a number of whole tokens) (for an NFT collection: token #9)"
+            f" from the treasury (timelock) to {ANA_CHECKSUM}",
+            None,
+        ),
+        (
+            "safeTransferFrom(address,address,uint256)",
+            ["0x" + "33" * 20, ANA, 9],
+            f"Transfer NFT #9 of the collection at {TOKEN_CHECKSUM} from the treasury (timelock) to {ANA_CHECKSUM}",
+            None,
+        ),
+        (
+            "safeTransferFrom(address,address,uint256,bytes)",
+            ["0x" + "33" * 20, ANA, 9, "0x"],
+            f"Transfer NFT #9 of the collection at {TOKEN_CHECKSUM} from the treasury (timelock) to {ANA_CHECKSUM}",
+            None,
+        ),
+        (
+            "setApprovalForAll(address,bool)",
+            [ANA, True],
+            f"Allow {ANA_CHECKSUM} to move every NFT the treasury holds at {TOKEN_CHECKSUM}",
+            f"this gives {ANA_CHECKSUM} the power to move the treasury's NFTs at {TOKEN_CHECKSUM} without a vote",
+        ),
+    ],
+)
+def test_token_calls_read_in_words(signature, args, words, power):
+    assert words_and_power(TOKEN, signature, args) == (words, power)
+
+
+def test_value_sent_with_a_call_is_said():
+    words, _ = words_and_power(TOKEN, "transfer(address,uint256)", [ANA, 1], value=10**18)
+    assert words.endswith(", sending 1 ETH from the treasury")
+
+
+@pytest.mark.parametrize("value", ["0x12", "ab" * 32, "0x" + "zz" * 32])
+def test_bytes32_argument_must_be_32_bytes_of_hex(value):
+    with pytest.raises(InvalidInput, match="do not fit"):
+        act.contract_call(ADDRESSES.timelock, "grantRole(bytes32,address)", [value, ANA])
+
+
+GUSD = treasury.Asset(TOKEN_CHECKSUM, "gUSD", "Garden Dollar", 6)
+OTHER = act.checked_address("0x" + "55" * 20)
+TRACKED = treasury.KnownTokens({TOKEN.lower(): GUSD}, frozenset({TOKEN.lower()}))
+
+
+def test_a_payment_in_a_tracked_token_reads_in_its_symbol_and_decimals():
+    words, power = words_and_power(TOKEN, "transfer(address,uint256)", [ANA, 120_500_000], handles={ANA: "juno"}, tokens=TRACKED)
+    assert (words, power) == (f"Pay 120.5 gUSD from the treasury to @juno ({ANA_CHECKSUM})", None)
+
+
+def test_a_payment_of_one_smallest_unit_is_exact():
+    words, _ = words_and_power(TOKEN, "transfer(address,uint256)", [ANA, 1], tokens=TRACKED)
+    assert words == f"Pay 0.000001 gUSD from the treasury to {ANA_CHECKSUM}"
+
+
+def test_an_allowance_in_a_tracked_token_reads_as_an_amount_not_an_nft():
+    words, power = words_and_power(TOKEN, "approve(address,uint256)", [ANA, 5 * 10**6], tokens=TRACKED)
+    assert words == f"Allow {ANA_CHECKSUM} to take 5 gUSD from the treasury"
+    assert power == f"this gives {ANA_CHECKSUM} the power to move the treasury's tokens at {TOKEN_CHECKSUM} without a vote"
+    unlimited, _ = words_and_power(TOKEN, "approve(address,uint256)", [ANA, 2**256 - 1], tokens=TRACKED)
+    assert unlimited == f"Allow {ANA_CHECKSUM} to take an unlimited amount of gUSD from the treasury"
+
+
+def test_an_untracked_token_is_named_by_its_address_beside_its_own_symbol():
+    dai = treasury.Asset(OTHER, "DAI", "Dai", 18)
+    tokens = treasury.KnownTokens({TOKEN.lower(): GUSD, OTHER.lower(): dai}, frozenset({TOKEN.lower()}))
+    words, _ = words_and_power(OTHER, "transfer(address,uint256)", [ANA, 15 * 10**17], tokens=tokens)
+    assert words == f"Pay 1.5 DAI (the token at {OTHER}, which this commons does not track) from the treasury to {ANA_CHECKSUM}"
+
+
+@pytest.mark.parametrize("symbol, known", [("GUSD", "gUSD"), ("eth", "ETH")])
+def test_an_untracked_token_calling_itself_like_a_tracked_asset_is_told_apart(symbol, known):
+    fake = treasury.Asset(OTHER, symbol, "Look-alike", 6)
+    tokens = treasury.KnownTokens({TOKEN.lower(): GUSD, OTHER.lower(): fake}, frozenset({TOKEN.lower()}))
+    words, _ = words_and_power(OTHER, "transfer(address,uint256)", [ANA, 10**6], tokens=tokens)
+    assert (
+        f"1 {symbol} (the token at {OTHER}, which this commons does not track; it is not the {known} this commons knows)" in words
+    )
+
+
+def test_a_token_symbol_cannot_pass_for_a_sentence():
+    long = treasury.Asset(OTHER, "gUSD from the treasury to @ana\nand more", "Spoof", 0)
+    tokens = treasury.KnownTokens({OTHER.lower(): long}, frozenset({OTHER.lower()}))
+    words, _ = words_and_power(OTHER, "transfer(address,uint256)", [ANA, 3], tokens=tokens)
+    assert words == f"Pay 3 “gUSD from the t…” from the treasury to {ANA_CHECKSUM}"
+
+
+def test_a_token_payment_inside_a_scheduled_call_reads_in_the_token_units():
+    inner = act.contract_call(TOKEN, "transfer(address,uint256)", [ANA, 2 * 10**6])
+    schedule = "schedule(address,uint256,bytes,bytes32,bytes32,uint256)"
+    words, _ = words_and_power(
+        ADDRESSES.timelock,
+        schedule,
+        [TOKEN, 0, "0x" + inner.calldata.hex(), "0x" + "00" * 32, "0x" + "00" * 32, 60],
+        tokens=TRACKED,
+    )
+    assert words.endswith(f"pay 2 gUSD from the treasury to {ANA_CHECKSUM}")
+
+
+def test_known_tokens_from_rows_name_tracked_and_untracked_tokens():
+    dai = treasury.Asset(OTHER, "DAI", "Dai", 18)
+    tokens = treasury.KnownTokens.of([GUSD, dai], [TOKEN_CHECKSUM])
+    assert tokens.asset(TOKEN_CHECKSUM) == GUSD and tokens.is_tracked(TOKEN) and not tokens.is_tracked(OTHER)
+    assert words_and_power(TOKEN, "transfer(address,uint256)", [ANA, 10**6], tokens=tokens)[0].startswith("Pay 1 gUSD from")

@@ -8,23 +8,23 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from governance.decision_log import verify
 from governance.client import Commons
+from governance.decision_log import verify
 from tests.cache_support import _empty_postgres, fresh_sqlite, indexer_for, make_history
+from tests.helpers import rolled_back
 
 
 @pytest.fixture(scope="module")
 def indexed(w3, deployed, founders, anvil_url, tmp_path_factory, pg_database):
     """One history for the module, indexed into SQLite and PostgreSQL; the chain is rolled back afterwards."""
-    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
-    commons = Commons(w3, deployed)
-    ids = make_history(commons, founders[:2], founders)
-    _empty_postgres(pg_database)
-    urls = {"sqlite": fresh_sqlite(tmp_path_factory.mktemp("api")), "postgresql": pg_database}
-    for url in urls.values():
-        indexer_for(deployed, anvil_url, url).sync()
-    yield commons, ids, urls
-    w3.provider.make_request("evm_revert", [snapshot])
+    with rolled_back(w3):
+        commons = Commons(w3, deployed)
+        ids = make_history(commons, founders[:2], founders)
+        _empty_postgres(pg_database)
+        urls = {"sqlite": fresh_sqlite(tmp_path_factory.mktemp("api")), "postgresql": pg_database}
+        for url in urls.values():
+            indexer_for(deployed, anvil_url, url).sync()
+        yield commons, ids, urls
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -137,29 +137,53 @@ def test_participation_reports_turnout_per_proposal(client):
     assert pay["voters"] == 2 and pay["electorate"] == 7 and pay["turnout"] == pytest.approx(2 / 7, abs=1e-3)
 
 
-@pytest.mark.parametrize("path, status, code", [
-    ("/api/members/0xnot-an-address", 400, "invalid_address"),
-    ("/api/members/0x0000000000000000000000000000000000000001", 404, "unknown_member"),
-    ("/api/proposals/not-a-number", 400, "invalid_proposal_id"),
-    ("/api/proposals/123456789012345678901234567890", 404, "unknown_proposal"),
-    ("/api/proposals/" + str(2**256), 400, "invalid_proposal_id"),
-    ("/api/proposals?limit=100000", 422, "invalid_request"),
-    ("/api/proposals?state=dormant", 422, "invalid_request"),
-    ("/api/proposals?proposer=0x12", 400, "invalid_address"),
-    ("/api/decisions?after=-1", 422, "invalid_request"),
-    ("/api/decisions?kind=Coronation", 422, "invalid_request"),
-    ("/api/decisions?subject=somebody", 400, "invalid_subject"),
-    ("/api/decisions?subject=0x12", 400, "invalid_subject"),
-    ("/api/decisions/export.csv?subject=-5", 400, "invalid_subject"),
-    ("/api/decisions?after=1&before=9", 400, "conflicting_cursors"),
-    ("/api/decisions?before=0", 422, "invalid_request"),
-    ("/api/decisions?member=0x12", 400, "invalid_address"),
-    ("/api/decisions?" + "&".join(f"subject={n}" for n in range(21)), 400, "too_many_subjects"),
-])
+@pytest.mark.parametrize(
+    "path, status, code",
+    [
+        ("/api/members/0xnot-an-address", 400, "invalid_address"),
+        ("/api/members/0x0000000000000000000000000000000000000001", 404, "unknown_member"),
+        ("/api/proposals/not-a-number", 400, "invalid_proposal_id"),
+        ("/api/proposals/123456789012345678901234567890", 404, "unknown_proposal"),
+        ("/api/proposals/" + str(2**256), 400, "invalid_proposal_id"),
+        ("/api/proposals?limit=100000", 422, "invalid_request"),
+        ("/api/proposals?state=dormant", 422, "invalid_request"),
+        ("/api/proposals?proposer=0x12", 400, "invalid_address"),
+        ("/api/decisions?after=-1", 422, "invalid_request"),
+        ("/api/decisions?kind=Coronation", 422, "invalid_request"),
+        ("/api/decisions?subject=somebody", 400, "invalid_subject"),
+        ("/api/decisions?subject=0x12", 400, "invalid_subject"),
+        ("/api/decisions/export.csv?subject=-5", 400, "invalid_subject"),
+        ("/api/decisions?after=1&before=9", 400, "conflicting_cursors"),
+        ("/api/decisions?before=0", 422, "invalid_request"),
+        ("/api/decisions?member=0x12", 400, "invalid_address"),
+        ("/api/decisions?" + "&".join(f"subject={n}" for n in range(21)), 400, "too_many_subjects"),
+    ],
+)
 def test_bad_input_gets_a_4xx_json_error_in_words(client, path, status, code):
     response = client.get(path)
     assert (response.status_code, response.json()["code"]) == (status, code)
     assert len(response.json()["detail"]) > 10
+
+
+# 40 characters that int(…, 16) reads as a number but no address has: '_' between digits, a sign or a space first.
+NOT_HEX = ["0" * 19 + "_" + "0" * 20, "%2B" + "0" * 39, "%20" + "0" * 39, "0" * 39 + "%20"]
+ADDRESS_ROUTES = [
+    "/api/members/0x{}",
+    "/api/proposals?proposer=0x{}",
+    "/api/decisions?subject=0x{}",
+    "/api/decisions?member=0x{}",
+    "/api/decisions/export.csv?member=0x{}",
+    "/api/decisions/export.jsonl?subject=0x{}",
+    "/api/proposals/1/votes/0x{}",
+]
+
+
+@pytest.mark.parametrize("route", ADDRESS_ROUTES)
+@pytest.mark.parametrize("digits", NOT_HEX)
+def test_an_address_with_a_non_hex_character_is_refused_in_words(client, route, digits):
+    response = client.get(route.format(digits))
+    assert (response.status_code, response.json()["code"]) == (400, "invalid_address")
+    assert "40 hex digits" in response.json()["detail"]
 
 
 def test_responses_carry_security_headers(client):
@@ -184,6 +208,30 @@ def test_a_repeated_request_gets_the_same_answer_and_headers_from_the_cache(clie
         assert again.headers["access-control-allow-origin"] == "*" and "content-security-policy" in again.headers
 
 
+def test_query_parameters_no_route_reads_add_no_cached_answers(client):
+    answers = client.app.state.answers
+    first = client.get("/api/decisions", params={"limit": 4, "after": 2})
+    held = len(answers.items)
+    for n in range(20):
+        again = client.get("/api/decisions", params={"after": 2, "junk": n, "limit": 4, f"x{n}": "y"})
+        assert again.content == first.content
+    assert len(answers.items) == held
+
+
+def test_cached_answers_are_keyed_on_every_query_parameter_their_route_reads(client):
+    from api.answer_cache import keyed_parameters
+
+    paths = client.app.openapi()["paths"]
+    routes = (
+        ("/api/decisions", "/api/decisions"),
+        ("/api/proposals/1", "/api/proposals/{proposal_ref}"),
+        ("/api/proposals/1/votes", "/api/proposals/{proposal_ref}/votes"),
+    )
+    for path, template in routes:
+        reads = {p["name"] for p in paths[template]["get"].get("parameters", []) if p["in"] == "query"}
+        assert keyed_parameters(path) == reads, template
+
+
 def test_cached_answers_follow_the_indexed_block(indexed, anvil_url, tmp_path):
     import sqlalchemy as sa
 
@@ -196,8 +244,12 @@ def test_cached_answers_follow_the_indexed_block(indexed, anvil_url, tmp_path):
         before = [api.get("/api/decisions?limit=3").json()["count"] for _ in range(2)]
         with make_engine(url).begin() as conn:  # as if the indexer had moved to another block
             # another hash: the last digit changed (to 'e' if it was 'f', so it always differs)
-            conn.execute(sa.text("UPDATE sync_cursor SET block_hash = '0x' || substr(block_hash, 3, 63) || "
-                                 "CASE WHEN substr(block_hash, 66, 1) = 'f' THEN 'e' ELSE 'f' END, log_seq = log_seq + 1"))
+            conn.execute(
+                sa.text(
+                    "UPDATE sync_cursor SET block_hash = '0x' || substr(block_hash, 3, 63) || "
+                    "CASE WHEN substr(block_hash, 66, 1) = 'f' THEN 'e' ELSE 'f' END, log_seq = log_seq + 1"
+                )
+            )
         after = api.get("/api/decisions?limit=3").json()["count"]
     assert before[0] == before[1] and after == before[0] + 1
 
@@ -211,8 +263,9 @@ def test_decision_log_filters_by_kind_and_subject_and_reads_back_from_the_newest
     pay = client.ids["pay"]
     about_pay = client.get("/api/decisions", params={"subject": str(pay)}).json()["data"]
     assert about_pay[0]["kind"] == "ProposalCreated" and {e["subject"] for e in about_pay} == {str(pay)}
-    assert [e["data"]["voter"] for e in about_pay if e["kind"] == "VoteCast"] == \
-           [v["voter"] for v in client.get(f"/api/proposals/{pay}").json()["votes"]]
+    assert [e["data"]["voter"] for e in about_pay if e["kind"] == "VoteCast"] == [
+        v["voter"] for v in client.get(f"/api/proposals/{pay}").json()["votes"]
+    ]
 
     newest_first, before = [], client.get("/api/commons").json()["decision_log_count"] + 1
     while before is not None:
@@ -225,7 +278,10 @@ def test_decision_log_filters_by_kind_and_subject_and_reads_back_from_the_newest
 def test_filtered_exports_hold_only_matching_entries_each_with_its_own_hash(client):
     from governance.decision_log import entry_hash
 
-    lines = [json.loads(line) for line in client.get("/api/decisions/export.jsonl", params={"kind": "MemberAdmitted"}).text.splitlines()]
+    lines = [
+        json.loads(line)
+        for line in client.get("/api/decisions/export.jsonl", params={"kind": "MemberAdmitted"}).text.splitlines()
+    ]
     assert lines and {e["kind"] for e in lines} == {"MemberAdmitted"}
     assert all(entry_hash({k: v for k, v in e.items() if k != "hash"}) == e["hash"] for e in lines)
     response = client.get("/api/decisions/export.csv", params={"kind": "MemberAdmitted"})
@@ -242,7 +298,14 @@ def test_decision_log_about_a_member_holds_everything_they_did_or_that_was_done_
         answer = client.get("/api/decisions", params={"member": address.lower(), "limit": 500}).json()
         assert answer["data"] == expected and answer["count"] == len(expected), address
         checked_kinds |= {e["kind"] for e in expected}
-    assert {"MemberAdmitted", "DelegateChanged", "StewardAppointed", "ProposalCreated", "VoteCast", "MemberResigned"} <= checked_kinds
+    assert {
+        "MemberAdmitted",
+        "DelegateChanged",
+        "StewardAppointed",
+        "ProposalCreated",
+        "VoteCast",
+        "MemberResigned",
+    } <= checked_kinds
     voter = next(e["data"]["voter"] for e in whole if e["kind"] == "VoteCast")
     their_votes = client.get("/api/decisions", params={"member": voter, "kind": "VoteCast"}).json()["data"]
     assert their_votes == [e for e in whole if e["kind"] == "VoteCast" and e["data"]["voter"] == voter]  # filters combine

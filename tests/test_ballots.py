@@ -10,6 +10,7 @@ from governance import ballots
 from governance.ballots import BALLOT_TYPES, EXTENDED_BALLOT_TYPES, Ballot
 from governance.chain import NodeSigner
 from governance.errors import InvalidInput
+from governance.vocabulary import parse_support
 from tests.helpers import act, propose, to_voting
 from tests.helpers import test_key_signer as key_signer
 
@@ -56,20 +57,27 @@ def test_malformed_signature_is_refused():
 
 @pytest.mark.parametrize("text, support", [("for", 1), ("Against", 0), (" abstain ", 2), (1, 1), (0, 0)])
 def test_support_is_read_from_words_or_numbers(text, support):
-    assert ballots.parse_support(text) == support
+    assert parse_support(text) == support
 
 
 @pytest.mark.parametrize("text", ["yes", "3", 3, ""])
 def test_unknown_support_is_refused(text):
     with pytest.raises(InvalidInput, match="'for', 'against' or 'abstain'"):
-        ballots.parse_support(text)
+        parse_support(text)
 
 
 def test_typed_data_is_plain_json_for_wallets():
     data = ballots.typed_data(Ballot(12, 1, VOTER.address, 3, "why not"), DOMAIN)
     assert json.loads(json.dumps(data)) == data
     assert data["primaryType"] == "ExtendedBallot"
-    assert data["message"] == {"proposalId": 12, "support": 1, "voter": VOTER.address, "nonce": 3, "reason": "why not", "params": "0x"}
+    assert data["message"] == {
+        "proposalId": 12,
+        "support": 1,
+        "voter": VOTER.address,
+        "nonce": 3,
+        "reason": "why not",
+        "params": "0x",
+    }
 
 
 def test_ballot_types_match_the_governors_typehashes(commons):

@@ -9,7 +9,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import api.models  # noqa: F401
+import api.cache.tables  # noqa: F401
+import api.hooks.tables  # noqa: F401  (the webhooks' tables)
+import api.relay_store  # noqa: F401  (the vote relay's tables, migrated with the rest)
+import api.reminders.tables  # noqa: F401  (the email reminders' tables)
 from api.db import alembic_config, make_engine, migrate
 from tests.cache_support import PG_SERVER, fresh_sqlite
 
@@ -50,11 +53,32 @@ def empty_database(request, tmp_path):
     server.dispose()
 
 
-LOG_ROW = {"seq": 1, "block_number": 7, "block_hash": "0x" + "ab" * 32, "tx_hash": "0x" + "cd" * 32, "log_index": 0,
-           "timestamp": 1_700_000_000, "contract": "governor", "kind": "VoteCast", "subject": "1", "data": "{}",
-           "prev_hash": "0x" + "00" * 32, "hash": "0x" + "ef" * 32}
-VOTE_ROW = {"proposal_id": "1", "voter": "0x" + "11" * 20, "support": 1, "weight": 1, "reason": "", "params": "0x",
-            "block_number": 7, "tx_hash": "0x" + "cd" * 32, "log_index": 0, "timestamp": 1_700_000_000}
+LOG_ROW = {
+    "seq": 1,
+    "block_number": 7,
+    "block_hash": "0x" + "ab" * 32,
+    "tx_hash": "0x" + "cd" * 32,
+    "log_index": 0,
+    "timestamp": 1_700_000_000,
+    "contract": "governor",
+    "kind": "VoteCast",
+    "subject": "1",
+    "data": "{}",
+    "prev_hash": "0x" + "00" * 32,
+    "hash": "0x" + "ef" * 32,
+}
+VOTE_ROW = {
+    "proposal_id": "1",
+    "voter": "0x" + "11" * 20,
+    "support": 1,
+    "weight": 1,
+    "reason": "",
+    "params": "0x",
+    "block_number": 7,
+    "tx_hash": "0x" + "cd" * 32,
+    "log_index": 0,
+    "timestamp": 1_700_000_000,
+}
 
 
 def test_a_cache_from_the_first_schema_upgrades_with_its_rows_and_is_keyed_by_chain_position(empty_database):

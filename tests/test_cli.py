@@ -1,63 +1,53 @@
 """The `commons` command as a steward runs it: a real process against anvil."""
 
 import json
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 from eth_account import Account
 
-from governance.manifest import save
-from tests.helpers import carry_through, fund, to_voting
+from tests.helpers import carry_through, fund, key_of, to_voting
 
-
-@pytest.fixture
-def run(commons, tmp_path):
-    manifest_path = save(commons.manifest, tmp_path / "manifest.json")
-    text = tmp_path / "proposal.md"
-    text.write_text("# Pay for seeds\n\nSpring seeds for the beds.\n")
-
-    def run_cli(*args: str, key: str | None = None, extra_env: dict | None = None) -> subprocess.CompletedProcess:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("COMMONS_")}
-        env.update(COMMONS_RPC_URL=commons.w3.provider.endpoint_uri, COMMONS_STATE_DIR=str(tmp_path / "state"))
-        if key:
-            env["COMMONS_PRIVATE_KEY"] = key
-        env.update(extra_env or {})
-        command = [sys.executable, "-m", "scripts.cli", *args]
-        if args[0] not in ("node", "compile", "deploy", "demo") and args[:2] != ("relay", "status"):
-            command += ["--manifest", str(manifest_path)]
-        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
-
-    run_cli.text = text
-    return run_cli
-
-
-def key_of(signer) -> str:
-    return signer.account.key.hex()
+pytest_plugins = ["tests.cli_support"]  # the `run` fixture
 
 
 def test_propose_pay_prints_actions_in_words_and_returns_id(run, commons, stewards):
-    result = run("propose", "pay", "0x000000000000000000000000000000000000bEEF", "1.5", "--text", str(run.text), "--json",
-                 key=key_of(stewards[0]))
+    result = run(
+        "propose",
+        "pay",
+        "0x000000000000000000000000000000000000bEEF",
+        "1.5",
+        "--text",
+        str(run.text),
+        "--json",
+        key=key_of(stewards[0]),
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["actions"] == ["Pay 1.5 ETH from the treasury to 0x000000000000000000000000000000000000bEEF"]
-    assert commons.proposal(int(data["proposalId"])).state == "pending"
+    assert commons.proposal(int(data["proposal_id"])).state == "pending"
 
 
 def test_dry_run_sends_nothing(run, commons, stewards):
-    result = run("propose", "pay", "0x000000000000000000000000000000000000bEEF", "1", "--text", str(run.text), "--dry-run",
-                 key=key_of(stewards[0]))
+    result = run(
+        "propose",
+        "pay",
+        "0x000000000000000000000000000000000000bEEF",
+        "1",
+        "--text",
+        str(run.text),
+        "--dry-run",
+        key=key_of(stewards[0]),
+    )
     assert result.returncode == 0, result.stderr
     assert "Simulation succeeded" in result.stdout
     assert commons.governor.functions.proposalCount().call() == 0
 
 
 def test_non_steward_gets_a_sentence_and_nonzero_exit(run, commons, founders):
-    result = run("propose", "pay", "0x000000000000000000000000000000000000bEEF", "1", "--text", str(run.text),
-                 key=key_of(founders[3]))
+    result = run(
+        "propose", "pay", "0x000000000000000000000000000000000000bEEF", "1", "--text", str(run.text), key=key_of(founders[3])
+    )
     assert result.returncode == 1
     assert "only stewards can propose" in result.stderr
     assert "Traceback" not in result.stderr
@@ -72,8 +62,9 @@ def test_malformed_address_is_refused_before_anything_is_sent(run, commons, stew
 
 
 def test_missing_text_file_is_refused(run, stewards):
-    result = run("propose", "remove", "0x000000000000000000000000000000000000bEEF", "--text", "/nonexistent/p.md",
-                 key=key_of(stewards[0]))
+    result = run(
+        "propose", "remove", "0x000000000000000000000000000000000000bEEF", "--text", "/nonexistent/p.md", key=key_of(stewards[0])
+    )
     assert result.returncode == 1
     assert "does not exist" in result.stderr
 
@@ -85,14 +76,31 @@ def test_missing_key_says_where_keys_come_from(run, founders):
 
 
 def test_member_votes_with_reason_using_an_encrypted_keystore(run, commons, stewards, founders, tmp_path):
-    proposed = json.loads(run("propose", "pay", "0x000000000000000000000000000000000000bEEF", "1", "--text", str(run.text),
-                              "--json", key=key_of(stewards[0])).stdout)
-    pid = int(proposed["proposalId"])
+    proposed = json.loads(
+        run(
+            "propose",
+            "pay",
+            "0x000000000000000000000000000000000000bEEF",
+            "1",
+            "--text",
+            str(run.text),
+            "--json",
+            key=key_of(stewards[0]),
+        ).stdout
+    )
+    pid = int(proposed["proposal_id"])
     to_voting(commons, pid)
     keystore = tmp_path / "member.json"
     keystore.write_text(json.dumps(Account.encrypt(founders[3].account.key, "correct horse")))
-    result = run("vote", "1", "against", "--reason", "Seeds are free at the swap", "--json",
-                 extra_env={"COMMONS_KEYSTORE": str(keystore), "COMMONS_KEYSTORE_PASSWORD": "correct horse"})
+    result = run(
+        "vote",
+        "1",
+        "against",
+        "--reason",
+        "Seeds are free at the swap",
+        "--json",
+        extra_env={"COMMONS_KEYSTORE": str(keystore), "COMMONS_KEYSTORE_PASSWORD": "correct horse"},
+    )
     assert result.returncode == 0, result.stderr
     assert commons.governor.functions.hasVoted(pid, founders[3].address).call()
     assert commons.proposal(pid).votes_against == 1
@@ -101,7 +109,9 @@ def test_member_votes_with_reason_using_an_encrypted_keystore(run, commons, stew
 def test_wrong_keystore_password_is_a_clear_error(run, founders, tmp_path):
     keystore = tmp_path / "member.json"
     keystore.write_text(json.dumps(Account.encrypt(founders[3].account.key, "right")))
-    result = run("delegate", founders[4].address, extra_env={"COMMONS_KEYSTORE": str(keystore), "COMMONS_KEYSTORE_PASSWORD": "wrong"})
+    result = run(
+        "delegate", founders[4].address, extra_env={"COMMONS_KEYSTORE": str(keystore), "COMMONS_KEYSTORE_PASSWORD": "wrong"}
+    )
     assert result.returncode == 1
     assert "wrong password" in result.stderr
 
@@ -113,13 +123,15 @@ def test_unknown_proposal_number_is_refused(run, founders):
 
 
 def test_proposal_json_shows_decoded_actions_tallies_and_state(run, commons, stewards, founders):
-    proposed = json.loads(run("propose", "appoint", founders[2].address, "--text", str(run.text), "--json",
-                              key=key_of(stewards[0])).stdout)
-    to_voting(commons, int(proposed["proposalId"]))
-    assert run("vote", proposed["proposalId"], "for", key=key_of(founders[2])).returncode == 0
+    proposed = json.loads(
+        run("propose", "appoint", founders[2].address, "--text", str(run.text), "--json", key=key_of(stewards[0])).stdout
+    )
+    to_voting(commons, int(proposed["proposal_id"]))
+    assert run("vote", proposed["proposal_id"], "for", key=key_of(founders[2])).returncode == 0
     shown = json.loads(run("proposal", "1", "--json").stdout)
-    assert shown["actions_in_words"] == [f"Appoint {founders[2].address} as a steward"]
-    assert (shown["state"], shown["votes_for"], shown["quorumReached"]) == ("active", 1, True)
+    assert shown["actions_in_words"] == [f"Appoint @founder2 ({founders[2].address}) as a steward"]
+    assert shown["power"] == [f"this gives @founder2 ({founders[2].address}) the power to submit proposals"]
+    assert (shown["state"], shown["votes_for"], shown["quorum_reached"]) == ("active", 1, True)
     assert shown["quorum"] == 1  # 30% of 6 members, rounded down
 
 
@@ -130,9 +142,23 @@ def test_members_lists_founders_with_handles(run, founders):
 
 
 def test_deploy_writes_a_manifest_found_by_chain_id(run, tmp_path):
-    result = run("deploy", "--name", "Tool Library", "--founder", "0x000000000000000000000000000000000000dEaD=ana",
-                 "--founder", "0x000000000000000000000000000000000000bEEF=ben", "--steward",
-                 "0x000000000000000000000000000000000000dEaD", "--voting-period", "5d", "--quorum", "25", "--dev-account", "0")
+    result = run(
+        "deploy",
+        "--name",
+        "Tool Library",
+        "--founder",
+        "0x000000000000000000000000000000000000dEaD=ana",
+        "--founder",
+        "0x000000000000000000000000000000000000bEEF=ben",
+        "--steward",
+        "0x000000000000000000000000000000000000dEaD",
+        "--voting-period",
+        "5d",
+        "--quorum",
+        "25",
+        "--dev-account",
+        "0",
+    )
     assert result.returncode == 0, result.stderr
     manifest = json.loads((tmp_path / "state" / "deployments" / "31337.json").read_text())
     assert manifest["name"] == "Tool Library"
@@ -141,9 +167,19 @@ def test_deploy_writes_a_manifest_found_by_chain_id(run, tmp_path):
 
 
 def test_deploy_refuses_a_founder_listed_twice(run):
-    result = run("deploy", "--name", "Twice", "--founder", "0x000000000000000000000000000000000000dEaD=ana",
-                 "--founder", "0x000000000000000000000000000000000000dead=ann", "--steward",
-                 "0x000000000000000000000000000000000000dEaD", "--dev-account", "0")
+    result = run(
+        "deploy",
+        "--name",
+        "Twice",
+        "--founder",
+        "0x000000000000000000000000000000000000dEaD=ana",
+        "--founder",
+        "0x000000000000000000000000000000000000dead=ann",
+        "--steward",
+        "0x000000000000000000000000000000000000dEaD",
+        "--dev-account",
+        "0",
+    )
     assert result.returncode == 1
     assert "different address" in result.stderr
 
@@ -160,7 +196,9 @@ def test_observer_syncs_the_cache_then_audits_it_clean(run, commons, tmp_path):
     assert audit.returncode == 0, audit.stdout + audit.stderr
 
 
-def test_steward_proposes_several_actions_from_a_file_and_they_are_carried_out_together(run, commons, stewards, founders, tmp_path):
+def test_steward_proposes_several_actions_from_a_file_and_they_are_carried_out_together(
+    run, commons, stewards, founders, tmp_path
+):
     newcomer = "0x000000000000000000000000000000000000bEEF"
     actions = tmp_path / "actions.toml"
     actions.write_text(f'''
@@ -183,27 +221,43 @@ value = 40
     result = run("propose", "several", str(actions), "--text", str(run.text), "--json", key=key_of(stewards[0]))
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["actions"] == [f"Admit {newcomer} as a member with the handle “beef”",
-                               f"Pay 0.25 ETH from the treasury to {newcomer}", "Set the quorum to 40 percent"]
+    assert data["actions"] == [
+        f"Admit {newcomer} as a member with the handle “beef”",
+        f"Pay 0.25 ETH from the treasury to {newcomer}",
+        "Set the quorum to 40% of members",
+    ]
 
-    carry_through(commons, int(data["proposalId"]), founders[:4])
+    carry_through(commons, int(data["proposal_id"]), founders[:4])
     assert commons.membership.functions.isMember(newcomer).call()
     assert commons.w3.eth.get_balance(newcomer) == 25 * 10**16
     assert commons.governor.functions.quorumNumerator().call() == 40
 
 
-@pytest.mark.parametrize("content, problem", [
-    ('[[action]]\nkind = "admit"\naddress = "0x000000000000000000000000000000000000bEEF"\n', "Action 1 (admit): missing handle"),
-    ('[[action]]\nkind = "pay"\nrecipient = "0x000000000000000000000000000000000000bEEF"\neth = "1"\n'
-     '[[action]]\nkind = "pay"\nrecipient = "0x12"\neth = "1"\n', "Action 2 (pay): recipient '0x12' is not an Ethereum address"),
-    ('[[action]]\nkind = "dissolve"\n', "Action 1: kind must be one of admit, remove"),
-    ('[[action]]\nkind = "recall"\naddress = "0x000000000000000000000000000000000000bEEF"\nreason = "x"\n',
-     "Action 1 (recall): unknown reason"),
-    ('[[action]]\nkind = "admit"\naddress = "0x000000000000000000000000000000000000bEEF"\nhandle = 7\n',
-     "Action 1 (admit): handle must be text in quotes"),
-    ('[[action]\nkind = "admit"\n', "is not valid TOML"),
-    ('title = "no actions"\n', "must hold one or more [[action]] tables"),
-])
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        (
+            '[[action]]\nkind = "admit"\naddress = "0x000000000000000000000000000000000000bEEF"\n',
+            "Action 1 (admit): missing handle",
+        ),
+        (
+            '[[action]]\nkind = "pay"\nrecipient = "0x000000000000000000000000000000000000bEEF"\neth = "1"\n'
+            '[[action]]\nkind = "pay"\nrecipient = "0x12"\neth = "1"\n',
+            "Action 2 (pay): recipient '0x12' is not an Ethereum address",
+        ),
+        ('[[action]]\nkind = "dissolve"\n', "Action 1: kind must be one of admit, remove"),
+        (
+            '[[action]]\nkind = "recall"\naddress = "0x000000000000000000000000000000000000bEEF"\nreason = "x"\n',
+            "Action 1 (recall): unknown reason",
+        ),
+        (
+            '[[action]]\nkind = "admit"\naddress = "0x000000000000000000000000000000000000bEEF"\nhandle = 7\n',
+            "Action 1 (admit): handle must be text in quotes",
+        ),
+        ('[[action]\nkind = "admit"\n', "is not valid TOML"),
+        ('title = "no actions"\n', "must hold one or more [[action]] tables"),
+    ],
+)
 def test_a_bad_actions_file_is_refused_in_words_before_anything_is_sent(run, commons, stewards, tmp_path, content, problem):
     actions = tmp_path / "actions.toml"
     actions.write_text(content)
@@ -228,15 +282,16 @@ def test_proposal_text_with_markdown_brackets_is_printed_as_written(run, steward
 def relay_api(commons, tmp_path):
     """The API with a relay whose account holds 0.005 ETH: below the 0.01 ETH it needs to accept ballots."""
     from api.app import create_app
-    from governance.relayer import RelayOptions, Relayer
+    from api.relay_store import SqlRelayStore
+    from governance.relayer import Relayer, RelayOptions
     from tests.cache_support import fresh_sqlite
     from tests.helpers import test_key_signer
     from tests.web_support import Server
 
     signer = test_key_signer("cli-relayer")
     fund(commons.w3, signer.address, 5 * 10**15)
-    relayer = Relayer(commons, signer, RelayOptions(min_balance_wei=10**16)).start()
     app = create_app(fresh_sqlite(tmp_path, "relay.db"), upgrade_schema=False)
+    relayer = Relayer(commons, signer, SqlRelayStore(app.state.engine), RelayOptions(min_balance_wei=10**16)).start()
     app.state.relayer = relayer
     with Server(app) as server:
         yield server.url, relayer
@@ -256,6 +311,8 @@ def test_steward_sees_the_relay_run_dry_and_tops_it_up(run, commons, stewards, r
 
     status = json.loads(run("relay", "status", "--api", url, "--json").stdout)
     assert status["available"] and status["balance_wei"] == str(505 * 10**15) and status["votes_left_at_current_gas_price"] > 0
+    words = run("relay", "status", "--api", url, extra_env={"COLUMNS": "200"}).stdout
+    assert "drafts and supports of initiatives, 5 a day per member: 0 queued, 0 in flight, 0 done, 0 refused" in words
 
 
 def test_relay_commands_refuse_in_words(run, stewards, relay_api):

@@ -115,7 +115,9 @@ def test_changed_source_is_rebuilt(build_dir, tiny_contracts, tiny_source, compi
 
 def test_changed_setting_is_rebuilt(build_dir, tiny_contracts, compiler_runs, monkeypatch):
     before = json.loads(json.loads((build_dir / "CommonsGovernor.json").read_text())["metadata"])
-    monkeypatch.setattr(compiler, "COMPILER_SETTINGS", {**compiler.COMPILER_SETTINGS, "optimizer": {"enabled": True, "runs": 1000}})
+    monkeypatch.setattr(
+        compiler, "COMPILER_SETTINGS", {**compiler.COMPILER_SETTINGS, "optimizer": {"enabled": True, "runs": 1000}}
+    )
     compile_contracts(contracts_dir=tiny_contracts)
     assert len(compiler_runs) == 1
     after = json.loads(json.loads((build_dir / "CommonsGovernor.json").read_text())["metadata"])

@@ -23,7 +23,17 @@ def test_manifest_records_the_chain_and_contract_addresses(deployed, w3):
 
 def test_manifest_records_the_deployment_transactions(deployed, w3):
     receipts = {label: w3.eth.get_transaction_receipt(tx) for label, tx in deployed.transactions.items()}
-    assert set(receipts) == {"TimelockController", "Membership", "CommonsGovernor", "grantProposer", "grantCanceller", "renounceAdmin"}
+    assert set(receipts) == {
+        "TimelockController",
+        "Membership",
+        "CommonsGovernor",
+        "VoteBatcher",
+        "Contributions",
+        "Initiatives",
+        "grantProposer",
+        "grantCanceller",
+        "renounceAdmin",
+    }
     assert all(r["status"] == 1 for r in receipts.values())
     assert receipts["TimelockController"]["contractAddress"] == deployed.timelock
     assert receipts["Membership"]["contractAddress"] == deployed.membership
@@ -80,9 +90,11 @@ def test_contracts_are_wired_together(commons):
 def role_holders(commons) -> dict[bytes, set[str]]:
     """Who holds each timelock role now, replayed from every RoleGranted / RoleRevoked event since deployment."""
     events = commons.timelock.events
-    changes = [(log["blockNumber"], log["logIndex"], log["args"]["role"], log["args"]["account"], granted)
-               for granted, event in ((True, events.RoleGranted), (False, events.RoleRevoked))
-               for log in event().get_logs(from_block=commons.manifest.deployment_block)]
+    changes = [
+        (log["blockNumber"], log["logIndex"], log["args"]["role"], log["args"]["account"], granted)
+        for granted, event in ((True, events.RoleGranted), (False, events.RoleRevoked))
+        for log in event().get_logs(from_block=commons.manifest.deployment_block)
+    ]
     holders: dict[bytes, set[str]] = {}
     for *_, role, who, granted in sorted(changes):
         (holders.setdefault(role, set()).add if granted else holders.setdefault(role, set()).discard)(who)
@@ -91,7 +103,9 @@ def role_holders(commons) -> dict[bytes, set[str]]:
 
 def test_after_deployment_only_the_commons_holds_timelock_roles(commons):
     t = commons.timelock.functions
-    roles = {name: getattr(t, name)().call() for name in ("DEFAULT_ADMIN_ROLE", "PROPOSER_ROLE", "CANCELLER_ROLE", "EXECUTOR_ROLE")}
+    roles = {
+        name: getattr(t, name)().call() for name in ("DEFAULT_ADMIN_ROLE", "PROPOSER_ROLE", "CANCELLER_ROLE", "EXECUTOR_ROLE")
+    }
     assert role_holders(commons) == {
         roles["DEFAULT_ADMIN_ROLE"]: {commons.manifest.timelock},
         roles["PROPOSER_ROLE"]: {commons.manifest.governor},
@@ -117,28 +131,44 @@ def test_deployer_is_neither_member_nor_steward(commons, deployer):
 
 def test_founders_are_admitted_with_events(commons, founders):
     logs = commons.membership.events.MemberAdmitted().get_logs(from_block=commons.manifest.deployment_block)
-    assert [(log["args"]["member"], log["args"]["handle"]) for log in logs] == [(f.address, f"founder{i}") for i, f in enumerate(founders)]
+    assert [(log["args"]["member"], log["args"]["handle"]) for log in logs] == [
+        (f.address, f"founder{i}") for i, f in enumerate(founders)
+    ]
 
 
 def test_founding_stewards_are_appointed_with_events(commons, stewards):
     receipt = commons.w3.eth.get_transaction_receipt(commons.manifest.transactions["CommonsGovernor"])
     events = commons.governor.events.StewardAppointed().process_receipt(receipt, errors=DISCARD)
-    assert [e["args"]["steward"] for e in events] == [s.address for s in stewards]
+    # The Initiatives contract too: members' initiatives become proposals through it.
+    assert [e["args"]["steward"] for e in events] == [s.address for s in stewards] + [commons.manifest.initiatives]
 
 
 GOOD_FOUNDERS = [("0x" + "11" * 20, "ana"), ("0x" + "22" * 20, "ben")]
 
 
-@pytest.mark.parametrize("name, founders, settings, message", [
-    ("  ", GOOD_FOUNDERS, SETTINGS, "needs a name"),
-    ("Garden", [], SETTINGS, "at least one founding member"),
-    ("Garden", GOOD_FOUNDERS, dataclasses.replace(SETTINGS, quorum_percent=0), "quorum"),
-    ("Garden", GOOD_FOUNDERS, dataclasses.replace(SETTINGS, quorum_percent=101), "quorum"),
-    ("Garden", GOOD_FOUNDERS, dataclasses.replace(SETTINGS, voting_period=0), "voting period"),
-    ("Garden", GOOD_FOUNDERS, dataclasses.replace(SETTINGS, late_quorum_extension=SETTINGS.voting_period + 1), "late-quorum"),
-    ("Garden", GOOD_FOUNDERS + [GOOD_FOUNDERS[0]], SETTINGS, "different address"),
-    ("Garden", [("0x" + "11" * 20, "x" * 65)], SETTINGS, "handle"),
-], ids=["blank-name", "no-founders", "quorum-0", "quorum-101", "period-0", "extension-too-long", "duplicate-founder", "long-handle"])
+@pytest.mark.parametrize(
+    "name, founders, settings, message",
+    [
+        ("  ", GOOD_FOUNDERS, SETTINGS, "needs a name"),
+        ("Garden", [], SETTINGS, "at least one founding member"),
+        ("Garden", GOOD_FOUNDERS, dataclasses.replace(SETTINGS, quorum_percent=0), "quorum"),
+        ("Garden", GOOD_FOUNDERS, dataclasses.replace(SETTINGS, quorum_percent=101), "quorum"),
+        ("Garden", GOOD_FOUNDERS, dataclasses.replace(SETTINGS, voting_period=0), "voting period"),
+        ("Garden", GOOD_FOUNDERS, dataclasses.replace(SETTINGS, late_quorum_extension=SETTINGS.voting_period + 1), "late-quorum"),
+        ("Garden", GOOD_FOUNDERS + [GOOD_FOUNDERS[0]], SETTINGS, "different address"),
+        ("Garden", [("0x" + "11" * 20, "x" * 65)], SETTINGS, "handle"),
+    ],
+    ids=[
+        "blank-name",
+        "no-founders",
+        "quorum-0",
+        "quorum-101",
+        "period-0",
+        "extension-too-long",
+        "duplicate-founder",
+        "long-handle",
+    ],
+)
 def test_bad_deployment_is_refused_before_anything_is_sent(w3, deployer, name, founders, settings, message):
     nonce = w3.eth.get_transaction_count(deployer.address)
     with pytest.raises(InvalidInput, match=message):

@@ -5,17 +5,17 @@ import subprocess
 import sys
 import threading
 
+import orjson
 import pytest
 import sqlalchemy as sa
 
+from api.cache.sink import SqlSink
 from api.db import make_engine
-from api.sink import SqlSink
+from governance.errors import RpcError
 from governance.events import LogDecoder
 from governance.indexer import RangePolicy, wait_until_caught_up
-from governance.rpc import RpcError
-from tests.cache_support import cache_rows, clean_index, indexer_for, make_history
-from tests.helpers import advance, propose, to_deadline_passed, to_voting, vote
-from tests.helpers import act
+from tests.cache_support import cache_rows, clean_index, fresh_sqlite, indexer_for, make_history
+from tests.helpers import act, admit_crowd, advance, propose, to_deadline_passed, to_voting, vote
 
 
 @pytest.fixture
@@ -24,22 +24,26 @@ def history(commons, stewards, founders):
 
 
 def test_governance_library_imports_no_fastapi_or_sqlmodel():
-    code = ("import sys, governance.indexer, governance.audit, governance.decision_log, governance.proposal_state; "
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('fastapi', 'sqlmodel', 'sqlalchemy', 'starlette')]; "
-            "print(bad); sys.exit(1 if bad else 0)")
+    code = (
+        "import sys, governance.indexer, governance.audit, governance.decision_log, governance.proposal_state; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('fastapi', 'sqlmodel', 'sqlalchemy', 'starlette')]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_decoder_agrees_with_web3_process_log(commons, history, anvil_url):
     logs = commons.governor.events.VoteCast().get_logs(from_block=commons.manifest.deployment_block)
-    raw = commons.w3.provider.make_request("eth_getLogs", [{"fromBlock": hex(commons.manifest.deployment_block),
-                                                            "address": commons.manifest.governor}])["result"]
-    decoder = LogDecoder({"membership": commons.manifest.membership, "governor": commons.manifest.governor,
-                          "timelock": commons.manifest.timelock})
+    raw = commons.w3.provider.make_request(
+        "eth_getLogs", [{"fromBlock": hex(commons.manifest.deployment_block), "address": commons.manifest.governor}]
+    )["result"]
+    decoder = LogDecoder(commons.manifest.addresses.by_role())
     mine = [e for e in (decoder.decode(r) for r in raw) if e and e.name == "VoteCast"]
-    assert [(e.args["voter"], e.args["proposalId"], e.args["support"], e.args["weight"], e.args["reason"]) for e in mine] == \
-           [(dict(x["args"])["voter"], x["args"]["proposalId"], x["args"]["support"], x["args"]["weight"], x["args"]["reason"]) for x in logs]
+    assert [(e.args["voter"], e.args["proposalId"], e.args["support"], e.args["weight"], e.args["reason"]) for e in mine] == [
+        (dict(x["args"])["voter"], x["args"]["proposalId"], x["args"]["support"], x["args"]["weight"], x["args"]["reason"])
+        for x in logs
+    ]
 
 
 def test_backfill_records_members_stewards_proposals_and_votes(commons, history, anvil_url, cache_url):
@@ -60,8 +64,9 @@ def test_backfill_records_members_stewards_proposals_and_votes(commons, history,
 def test_proposal_actions_are_recorded_in_words(commons, history, anvil_url, cache_url):
     indexer_for(commons.manifest, anvil_url, cache_url).sync()
     with make_engine(cache_url).connect() as conn:
-        words = conn.execute(sa.select(sa.text("actions_in_words")).select_from(sa.text("proposal"))
-                             .where(sa.text("title = 'Pay the newcomer'"))).scalar()
+        words = conn.execute(
+            sa.select(sa.text("actions_in_words")).select_from(sa.text("proposal")).where(sa.text("title = 'Pay the newcomer'"))
+        ).scalar()
     assert "Pay 1 ETH from the treasury" in str(words)
 
 
@@ -132,6 +137,13 @@ def test_range_grows_when_answers_are_small():
     assert policy.blocks == 2000
 
 
+def test_an_over_full_answer_sets_the_range_that_would_have_held_the_target():
+    """Halving was not enough: 100 blocks answered with 250,000 logs, and the next range of 50 held 125,000."""
+    policy = RangePolicy(blocks=100, target_logs=10_000)
+    policy.after(250_000, 100)
+    assert policy.blocks == 4
+
+
 def test_confirmations_keep_the_newest_blocks_out(commons, history, anvil_url, cache_url):
     indexer = indexer_for(commons.manifest, anvil_url, cache_url, confirmations=3)
     indexer.sync()
@@ -147,6 +159,7 @@ def test_cached_state_equals_contract_state_through_a_proposal_life(commons, ste
     pid = propose(commons, stewards[0], [act.appoint_steward(commons.addresses, founders[3].address)], "Appoint")
     seen = []
     with TestClient(create_app(cache_url, upgrade_schema=False)) as client:
+
         def check():
             indexer.sync()
             api_state = client.get(f"/api/proposals/{pid}").json()["state"]
@@ -196,8 +209,7 @@ def test_fast_decoding_agrees_with_eth_abi_for_every_event(commons, history, anv
     from governance.events import checksummed
 
     raw = commons.w3.provider.make_request("eth_getLogs", [{"fromBlock": hex(commons.manifest.deployment_block)}])["result"]
-    decoder = LogDecoder({"membership": commons.manifest.membership, "governor": commons.manifest.governor,
-                          "timelock": commons.manifest.timelock})
+    decoder = LogDecoder(commons.manifest.addresses.by_role())
     checked = 0
     for log in raw:
         event = decoder.decode(log)
@@ -216,8 +228,12 @@ def test_fast_decoding_agrees_with_eth_abi_for_every_event(commons, history, anv
 def test_fast_data_json_equals_canonical_json():
     from governance.decision_log import canonical_json, data_json, json_safe
 
-    for args in ({"voter": "0xAb", "proposalId": 2**256 - 1, "support": 0, "reason": 'quote " back\\ slash\n\t\x01 é 🌱'},
-                 {"b": True, "a": False, "c": ""}, {}, {"targets": ["0x1"], "values": [1], "x": None}):
+    for args in (
+        {"voter": "0xAb", "proposalId": 2**256 - 1, "support": 0, "reason": 'quote " back\\ slash\n\t\x01 é 🌱'},
+        {"b": True, "a": False, "c": ""},
+        {},
+        {"targets": ["0x1"], "values": [1], "x": None},
+    ):
         assert data_json(args) == canonical_json(json_safe(args))
 
 
@@ -231,3 +247,55 @@ def test_sink_rechains_entries_built_from_another_log_head(commons, history, anv
     stale = list(chain(batch.events, 7, "0x" + "ab" * 32))
     indexer.sink.apply(replace(batch, entries=stale))
     assert cache_rows(make_engine(cache_url)) == clean_index(commons.manifest, anvil_url, tmp_path)
+
+
+def test_a_dense_history_is_read_one_block_at_a_time_until_its_density_is_known(commons, anvil_url, tmp_path):
+    """Observed on the million-vote history (5,000 votes a block): the first range, 100 blocks, was answered with
+    hundreds of thousands of logs at once and the backfill peaked at 1.7 GB. Ranges start at one block and grow only
+    while answers are small."""
+    w3 = commons.w3
+    first_dense = w3.eth.block_number + 1
+    admit_crowd(w3, commons, 300)  # 600 logs in a few blocks
+    indexer = indexer_for(commons.manifest, anvil_url, fresh_sqlite(tmp_path, "dense.db"))
+    indexer.start_block, indexer.ranges.target_logs = first_dense, 100
+    answers = []
+    read_logs = indexer.rpc.logs
+
+    def logs_measured(first, last, *rest):
+        found = read_logs(first, last, *rest)
+        answers.append((last - first + 1, len(found)))
+        return found
+
+    indexer.rpc.logs = logs_measured
+    indexer.sync()
+    dense = [span for span, count in answers if count > 2 * indexer.ranges.target_logs]
+    assert dense and dense == [1] * len(dense), answers  # blocks of ~200+ logs came one by one, never several at once
+
+
+def test_a_node_without_an_answer_cap_is_read_in_ranges_whose_answers_stay_under_the_client_s(commons, anvil_url, tmp_path):
+    """A range grown over sparse blocks can reach dense ones: on the million-vote history one answer held 300,000
+    logs and the backfill 1.4 GB. An answer over several blocks that runs past the client's cap is refused as a capped
+    provider refuses it, and the range split; the cache is the same."""
+    w3 = commons.w3
+    first_dense = w3.eth.block_number + 1
+    admit_crowd(w3, commons, 300)  # 600 logs in a few blocks
+    url = fresh_sqlite(tmp_path, "capped.db")
+    indexer = indexer_for(commons.manifest, anvil_url, url)
+    indexer.start_block, indexer.ranges = first_dense, RangePolicy(blocks=100, target_logs=100_000)
+    indexer.rpc.max_logs_bytes = 150_000
+    sizes = []
+    read_logs = indexer.rpc.logs
+
+    def logs_measured(first, last, *rest):
+        found = read_logs(first, last, *rest)
+        sizes.append((last - first + 1, len(orjson.dumps(found))))
+        return found
+
+    indexer.rpc.logs = logs_measured
+    indexer.sync()
+    assert sum(size for _, size in sizes) > 2 * 150_000, sizes  # the dense blocks did not fit in one answer
+    assert all(size <= 150_000 for span, size in sizes if span > 1), sizes
+    clean = indexer_for(commons.manifest, anvil_url, fresh_sqlite(tmp_path, "clean.db"))
+    clean.start_block = first_dense
+    clean.sync()
+    assert cache_rows(make_engine(url)) == cache_rows(clean.sink.engine)

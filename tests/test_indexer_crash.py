@@ -30,8 +30,12 @@ print("done", flush=True)
 
 def run_worker(manifest_path, rpc_url: str, database_url: str, kill_after: float | None) -> bool:
     """Run a backfill in a child process; SIGKILL it `kill_after` seconds into indexing. True if it finished."""
-    child = subprocess.Popen([sys.executable, "-c", WORKER, str(manifest_path), rpc_url, database_url],
-                             stdout=subprocess.PIPE, text=True, cwd=os.getcwd())
+    child = subprocess.Popen(
+        [sys.executable, "-c", WORKER, str(manifest_path), rpc_url, database_url],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=os.getcwd(),
+    )
     assert child.stdout.readline().strip() == "indexing"
     if kill_after is not None:
         try:
@@ -52,7 +56,8 @@ def long_history(commons, stewards, founders):
         who = founders[i % 3]
         plan = commons.plan_delegate(founders[4].address if (i // 3) % 2 == 0 else who.address)
         # Explicit gas: an estimate made at the previous block's timestamp can miss a new vote checkpoint's cost.
-        w3.eth.send_transaction({"from": who.address, "to": plan.to, "data": plan.data, "gas": 300_000})
+        sent = w3.eth.send_transaction({"from": who.address, "to": plan.to, "data": plan.data, "gas": 300_000})
+    w3.eth.wait_for_transaction_receipt(sent)  # anvil answers before its automine has mined the block
 
 
 def kill_and_resume(commons, anvil_url, tmp_path, database_url: str, kills: int) -> None:

@@ -76,7 +76,10 @@ def test_treasury_after_a_rollback_is_the_balance_at_the_common_ancestor(commons
 
     before = w3.eth.get_balance(timelock)
     fork_point = rpc(w3, "evm_snapshot")
-    w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": timelock, "value": 10**18})
+    # anvil answers eth_sendTransaction before its automine has mined the block: wait for it, or the sync can run first
+    # (the cache then still held the old balance; failed in CI, passed alone).
+    gift = w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": timelock, "value": 10**18})
+    w3.eth.wait_for_transaction_receipt(gift)
     indexer.sync()
     assert cached_treasury() == before + 10**18
     rpc(w3, "evm_revert", [fork_point])  # the gift's block is gone, and no block has replaced it yet

@@ -4,7 +4,7 @@ import pytest
 
 from governance.chain import NodeSigner
 from governance.errors import Reverted
-from governance.reverts import PROPOSAL_STATES
+from governance.vocabulary import PROPOSAL_STATES
 from tests.helpers import (
     SETTINGS,
     act,
@@ -14,10 +14,12 @@ from tests.helpers import (
     now,
     pass_proposal,
     propose,
-    test_key_signer as key_signer,
     to_deadline_passed,
     to_voting,
     vote,
+)
+from tests.helpers import (
+    test_key_signer as key_signer,
 )
 
 ETH = 10**18

@@ -65,9 +65,9 @@ def test_new_member_votes_from_the_moment_of_admission(commons, timelock, newcom
 
 
 def test_admission_event_names_the_member_and_handle(commons, timelock, newcomer):
-    receipt = admit(commons, timelock, newcomer.address, "Newcomer 🌱")
+    receipt = admit(commons, timelock, newcomer.address, "Newcomer.seedling")
     (event,) = commons.membership.events.MemberAdmitted().process_receipt(receipt, errors=DISCARD)
-    assert event["args"] == {"member": newcomer.address, "tokenId": 7, "handle": "Newcomer 🌱"}
+    assert event["args"] == {"member": newcomer.address, "tokenId": 7, "handle": "Newcomer.seedling"}
 
 
 def test_member_admitted_before_snapshot_can_vote_on_that_proposal(commons, stewards, timelock, newcomer):
@@ -133,11 +133,11 @@ def test_removing_a_non_member_is_refused(commons, timelock, newcomer):
 
 def test_readmitted_member_keeps_their_member_number(commons, timelock, founders):
     commons.submit(commons.plan_resign(), founders[2])
-    admit(commons, timelock, founders[2].address, "back again")
+    admit(commons, timelock, founders[2].address, "back-again")
     m = commons.membership.functions
     assert m.tokenOf(founders[2].address).call() == 3
     assert m.memberNumberOf(founders[2].address).call() == 3
-    assert m.handleOf(founders[2].address).call() == "back again"
+    assert m.handleOf(founders[2].address).call() == "back-again"
     assert votes(commons, founders[2].address) == 1
 
 
@@ -145,7 +145,7 @@ def test_leaving_and_rejoining_during_a_vote_does_not_give_a_second_vote(commons
     pid, timelock = open_proposal_and_timelock
     vote(commons, founders[2], pid, "for")
     commons.submit(commons.plan_resign(), founders[2])
-    admit(commons, timelock, founders[2].address, "back again")
+    admit(commons, timelock, founders[2].address, "back-again")
     with pytest.raises(Reverted) as refused:
         vote(commons, founders[2], pid, "for")
     assert_refused(refused, "GovernorAlreadyCastVote")
@@ -185,3 +185,20 @@ def test_client_lists_current_members_with_handles_and_votes(commons, founders, 
     assert [m.handle for m in listed] == [f"founder{i}" for i in range(5)]
     assert all(m.votes == 1 for m in listed)
     assert [m.address for m in listed if m.steward] == [s.address for s in stewards]
+
+
+def test_a_handle_is_free_again_once_its_member_has_left(commons, timelock, founders, newcomer):
+    commons.submit(commons.plan_resign(), founders[2])
+    admit(commons, timelock, newcomer.address, "Founder2")
+    assert commons.membership.functions.holderOfHandle("FOUNDER2").call() == newcomer.address
+
+
+def test_a_member_readmitted_under_a_new_handle_frees_the_old_one(commons, timelock, founders, newcomer):
+    send(commons.w3, timelock, commons.membership, "remove", founders[2].address)
+    admit(commons, timelock, founders[2].address, "back-again")
+    assert commons.membership.functions.holderOfHandle("founder2").call() == "0x" + "00" * 20
+    admit(commons, timelock, newcomer.address, "founder2")
+
+
+def test_the_delegator_limit_is_read_from_the_contract(commons):
+    assert commons.membership.functions.maxDelegators().call() == 100

@@ -1,7 +1,8 @@
 """Property: for random admissions, removals, resignations, delegations and votes, the chain agrees with a
 plain Python model of the rules (votes follow delegation, and return to their owners when the delegatee
 leaves; weight and quorum are read at the snapshot;
-For + Abstain count toward quorum; a proposal passes when quorum is met and For beats Against).
+For + Abstain count toward quorum; a proposal passes when quorum is met and For beats Against; a member holds
+at most MAX_DELEGATORS delegated votes, so leaving costs bounded gas).
 
 Admissions and removals are sent as the impersonated timelock (what an executed proposal does), so an
 example takes a few dozen transactions instead of whole proposals; each example runs between an
@@ -18,16 +19,20 @@ from governance.client import Commons
 from governance.deploy import deploy_commons
 from governance.errors import Reverted
 from governance.manifest import CommonsSettings
-from governance.reverts import PROPOSAL_STATES
+from governance.vocabulary import PROPOSAL_STATES
 from tests.helpers import act, advance_to, fund, impersonate, propose, send, to_voting
 from tests.helpers import test_key_signer as key_signer
 
 POOL_SIZE = 6
 ZERO = "0x0000000000000000000000000000000000000000"
 FOUNDING = 2
+MAX_DELEGATORS = 2  # small, so random examples reach the limit
+# Gas a removal or resignation may take: the burn and events, plus returning each delegated vote (at most MAX_DELEGATORS).
+LEAVING_GAS = 160_000 + 75_000 * MAX_DELEGATORS
 QUORUM_PERCENTS = (20, 50, 67)
-PROPERTY_SETTINGS = CommonsSettings(voting_delay=10, voting_period=600, quorum_percent=0, late_quorum_extension=60,
-                                    timelock_delay=60)
+PROPERTY_SETTINGS = CommonsSettings(
+    voting_delay=10, voting_period=600, quorum_percent=0, late_quorum_extension=60, timelock_delay=60
+)
 
 
 @dataclass
@@ -44,6 +49,10 @@ class Rules:
 
     def votes(self, account: int) -> int:
         return sum(1 for i in range(POOL_SIZE) if self.member[i] and self.delegate[i] == account)
+
+    def delegators(self, account: int, besides: int) -> int:
+        """Members other than `account` (and `besides`) who delegate to `account`."""
+        return sum(1 for i in range(POOL_SIZE) if i not in (account, besides) and self.member[i] and self.delegate[i] == account)
 
     def take_snapshot(self) -> None:
         self.weight_at_snapshot = [self.votes(i) for i in range(POOL_SIZE)]
@@ -71,6 +80,8 @@ class Rules:
                 return "MembershipNotMember"
             if to != who and not self.member[to]:
                 return "MembershipDelegateNotMember"
+            if to != who and self.delegators(to, besides=who) >= MAX_DELEGATORS:
+                return "MembershipTooManyDelegators"
             self.delegate[who] = to
         elif kind == "vote":
             (support,) = rest
@@ -110,26 +121,32 @@ def small_commons(w3, deployer, pool, steward) -> dict[int, Commons]:
     deployed = {}
     for percent in QUORUM_PERCENTS:
         settings_ = CommonsSettings(**{**PROPERTY_SETTINGS.__dict__, "quorum_percent": percent})
-        manifest = deploy_commons(w3, deployer, f"Property {percent}", [(s.address, f"p{i}") for i, s in enumerate(pool[:FOUNDING])],
-                                  [steward.address], settings_)
+        manifest = deploy_commons(
+            w3,
+            deployer,
+            f"Property {percent}",
+            [(s.address, f"p{i}") for i, s in enumerate(pool[:FOUNDING])],
+            [steward.address],
+            settings_,
+            max_delegators=MAX_DELEGATORS,
+        )
         impersonate(w3, manifest.timelock)
         fund(w3, manifest.timelock)
         deployed[percent] = Commons(w3, manifest)
     return deployed
 
 
-def run(commons: Commons, pool: list, op: tuple) -> None:
-    """Send `op` to the chain as the right account."""
+def run(commons: Commons, pool: list, op: tuple) -> dict:
+    """Send `op` to the chain as the right account; returns the receipt."""
     kind, who, *rest = op
     timelock = impersonate(commons.w3, commons.manifest.timelock)
     if kind == "admit":
-        send(commons.w3, timelock, commons.membership, "admit", pool[who].address, f"member {who}")
-    elif kind == "remove":
-        send(commons.w3, timelock, commons.membership, "remove", pool[who].address)
-    elif kind == "resign":
-        commons.submit(commons.plan_resign(), pool[who])
-    elif kind == "delegate":
-        commons.submit(commons.plan_delegate(pool[rest[0]].address), pool[who])
+        return send(commons.w3, timelock, commons.membership, "admit", pool[who].address, f"member-{who}")
+    if kind == "remove":
+        return send(commons.w3, timelock, commons.membership, "remove", pool[who].address)
+    if kind == "resign":
+        return commons.submit(commons.plan_resign(), pool[who])
+    return commons.submit(commons.plan_delegate(pool[rest[0]].address), pool[who])
 
 
 def apply_both(commons: Commons, pool: list, rules: Rules, op: tuple, proposal_id: int | None = None) -> None:
@@ -138,7 +155,9 @@ def apply_both(commons: Commons, pool: list, rules: Rules, op: tuple, proposal_i
         if op[0] == "vote":
             commons.submit(commons.plan_vote(proposal_id, op[2]), pool[op[1]])
         else:
-            run(commons, pool, op)
+            receipt = run(commons, pool, op)
+            if op[0] in ("remove", "resign"):
+                assert receipt["gasUsed"] <= LEAVING_GAS, (op, receipt["gasUsed"])
     except Reverted as exc:
         assert exc.name == expected_error, (op, exc.reason)
     else:
@@ -148,6 +167,8 @@ def apply_both(commons: Commons, pool: list, rules: Rules, op: tuple, proposal_i
 def assert_registry_matches(commons: Commons, pool: list, rules: Rules) -> None:
     m = commons.membership.functions
     assert m.memberCount().call() == sum(rules.member)
+    # Every member's vote is with exactly one member: none lost, none doubled, none left with a former member.
+    assert sum(m.getVotes(s.address).call() for s in pool) == sum(rules.member)
     for i, signer in enumerate(pool):
         assert m.isMember(signer.address).call() == rules.member[i], i
         assert m.getVotes(signer.address).call() == rules.votes(i), i

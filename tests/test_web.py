@@ -14,75 +14,13 @@ import requests
 
 from api.app import CSP
 from governance import actions as act
+from governance.config import get_settings
 from governance.decision_log import verify
-from governance.relayer import RelayOptions, Relayer
 from tests import helpers
-from tests.helpers import fund, propose, to_voting, vote
-from tests.web_support import CHROMIUM_ARGS, PHONE, Server, TestWallet, served_app, wait_indexed
+from tests.helpers import propose
+from tests.web_support import TestWallet, connect, wait_indexed
 
-import playwright.sync_api as playwright_api  # noqa: E402  (`./dev test` installs it and Debian's chromium)
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-TIMEOUT_MS = 20_000
-
-
-@pytest.fixture(scope="module")
-def server(deployed, anvil_url, tmp_path_factory):
-    """The real app on a SQLite file, its indexer following anvil (through the per-test rollbacks, as reorgs)."""
-    with Server(served_app(deployed, anvil_url, tmp_path_factory.mktemp("web") / "cache.db")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def relayer(commons, w3, server):
-    """A fresh relayer per test (the chain is rolled back between tests, and with it the relay's nonce)."""
-    signer = helpers.test_key_signer("web-relayer")
-    fund(w3, signer.address)
-    relay = Relayer(commons, signer, RelayOptions(batch_window=0.05)).start()
-    server.server.config.app.state.relayer = relay
-    yield relay
-    relay.stop()
-
-
-@pytest.fixture
-def page(browser, request):
-    context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True)
-    tab = context.new_page()
-    tab.set_default_timeout(TIMEOUT_MS)
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.on("console", lambda message: errors.append(message.text) if "Content Security Policy" in message.text else None)
-    tab.errors = errors
-    yield tab
-    ARTIFACTS.mkdir(exist_ok=True)
-    tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
-
-
-@pytest.fixture
-def open_proposal(commons, stewards, server, w3) -> int:
-    """A proposal open for voting, already in the API (active at the indexed block)."""
-    pid = propose(commons, stewards[0], [act.pay("0x000000000000000000000000000000000000bEEF", 10**18)], "Buy a shared lawnmower",
-                  "We mow **together**.\n\n- one machine\n- a rota")
-    to_voting(commons, pid)
-    wait_indexed(server.url, w3)
-    return pid
-
-
-def connect(page, server, wallet: TestWallet, path: str = "", eip6963: bool = True) -> None:
-    wallet.install(page, eip6963=eip6963)
-    page.goto(f"{server.url}/{path}")
-    page.click("#connect")
-    page.wait_for_selector("#wallet-status:has-text('Connected')")
+pytest_plugins = ["tests.web_fixtures"]  # fixtures: server, browser, page, relayer, open_proposal, voted_history
 
 
 def test_member_votes_with_reason_through_relay_and_sees_it_counted(page, server, relayer, commons, founders, open_proposal, w3):
@@ -97,11 +35,13 @@ def test_member_votes_with_reason_through_relay_and_sees_it_counted(page, server
     assert receipt["from"] == relayer.address and receipt["status"] == 1  # the relay paid, not the member
     logs = commons.governor.events.VoteCast().get_logs(from_block=receipt["blockNumber"], to_block=receipt["blockNumber"])
     assert [(e["args"]["voter"], e["args"]["support"], e["args"]["reason"]) for e in logs] == [
-        (member.address, 1, "A shared mower saves money & space")]
+        (member.address, 1, "A shared mower saves money & space")
+    ]
     # The page waited for the real API (its indexer) to list the vote; it says what the chain says.
     api_proposal = requests.get(f"{server.url}/api/proposals/{open_proposal}", timeout=10).json()
-    assert [(v["handle"], v["support"], v["reason"], v["tx_hash"]) for v in api_proposal["votes"] if v["voter"] == member.address] == [
-        ("founder2", "for", "A shared mower saves money & space", tx_hash)]
+    assert [
+        (v["handle"], v["support"], v["reason"], v["tx_hash"]) for v in api_proposal["votes"] if v["voter"] == member.address
+    ] == [("founder2", "for", "A shared mower saves money & space", tx_hash)]
     assert (api_proposal["votes_for"], api_proposal["voter_count"]) == (1, 1)
     assert "A shared mower saves money & space" in page.inner_text(f"#votes li[data-voter='{member.address}']")
     assert "For 1" in page.inner_text(".tallies .counts")
@@ -132,10 +72,23 @@ def test_non_member_sees_they_cannot_vote(page, server, relayer, open_proposal, 
     assert page.locator("button.vote").count() == 0
 
 
-def test_wallet_on_wrong_chain_is_asked_to_switch(page, server, relayer, open_proposal, founders, w3):
+@pytest.fixture
+def public_rpc_url(monkeypatch, anvil_url) -> str:
+    """The node address the commons publishes for wallets (COMMONS_PUBLIC_RPC_URL)."""
+    monkeypatch.setenv("COMMONS_PUBLIC_RPC_URL", anvil_url)
+    get_settings.cache_clear()
+    yield anvil_url
+    monkeypatch.delenv("COMMONS_PUBLIC_RPC_URL")
+    get_settings.cache_clear()
+
+
+def test_wallet_on_wrong_chain_is_asked_to_switch(page, server, relayer, open_proposal, founders, w3, public_rpc_url):
     wallet = TestWallet(w3, founders[2], chain_id=1)  # on mainnet, and has never heard of the commons' chain
     connect(page, server, wallet, eip6963=False)  # also exercises the window.ethereum fallback
     page.wait_for_selector("#chain-warning-text:has-text('Switch networks to vote')")
+    assert "on Ethereum (chain 1), but Test Garden lives on Local test chain (chain 31337)" in page.inner_text(
+        "#chain-warning-text"
+    )
     assert page.is_visible("#switch-chain")
     page.click("#switch-chain")
     page.wait_for_selector("#member-status:has-text('@founder2')")
@@ -143,7 +96,16 @@ def test_wallet_on_wrong_chain_is_asked_to_switch(page, server, relayer, open_pr
     methods = [m for m, _ in wallet.requests]
     assert methods.index("wallet_switchEthereumChain") < methods.index("wallet_addEthereumChain")
     added = next(p for m, p in wallet.requests if m == "wallet_addEthereumChain")[0]
-    assert int(added["chainId"], 16) == w3.eth.chain_id and added["rpcUrls"]
+    assert int(added["chainId"], 16) == w3.eth.chain_id and added["rpcUrls"] == [public_rpc_url]
+    assert added["chainName"] == "Local test chain"
+
+
+def test_wallet_that_does_not_know_the_chain_is_told_why_when_no_node_address_is_published(page, server, relayer, founders, w3):
+    wallet = TestWallet(w3, founders[2], chain_id=1)
+    connect(page, server, wallet)
+    page.click("#switch-chain")
+    page.wait_for_selector("#chain-warning-text:has-text('publishes no node address')")
+    assert "wallet_addEthereumChain" not in [m for m, _ in wallet.requests]
 
 
 def test_member_delegates_their_vote_and_takes_it_back(page, server, relayer, commons, founders, w3):
@@ -163,9 +125,29 @@ def test_member_delegates_their_vote_and_takes_it_back(page, server, relayer, co
     assert page.errors == []
 
 
+def test_member_delegates_by_handle_and_is_told_in_words_when_the_delegate_is_not_a_member(
+    page, server, relayer, commons, founders, w3
+):
+    member = founders[2]
+    wallet = TestWallet(w3, member, w3.eth.chain_id)
+    connect(page, server, wallet)
+    page.wait_for_selector("#member-status:has-text('your vote: cast by you')")
+    page.click(".delegation summary")
+    page.fill("#delegate-to", "0x000000000000000000000000000000000000bEEF")
+    page.click(".delegation button[type=submit]")
+    page.wait_for_selector("#delegate-progress:has-text('is not a member: you can delegate only to a member')")
+    assert "eth_sendTransaction" not in [m for m, _ in wallet.requests]
+    page.fill("#delegate-to", "@founder3")
+    page.click(".delegation button[type=submit]")
+    page.wait_for_selector("#member-status:has-text('delegated to @founder3')")
+    assert commons.membership.functions.delegates(member.address).call() == founders[3].address
+
+
 def test_script_in_proposal_text_is_rendered_inert(page, server, relayer, commons, stewards, w3):
-    hostile = ("Hello <script>window.__pwned = 1</script>\n\n<img src=x onerror=\"window.__pwned = 2\">\n\n"
-               "[click me](javascript:window.__pwned=3)")
+    hostile = (
+        'Hello <script>window.__pwned = 1</script>\n\n<img src=x onerror="window.__pwned = 2">\n\n'
+        "[click me](javascript:window.__pwned=3)"
+    )
     pid = propose(commons, stewards[0], [act.pay("0x000000000000000000000000000000000000bEEF", 1)], "Hostile text", hostile)
     wait_indexed(server.url, w3)
     page.goto(f"{server.url}/#/proposal/{pid}")
@@ -182,35 +164,25 @@ def test_script_in_proposal_text_is_rendered_inert(page, server, relayer, common
 # ---- observers: the decision log, its exports, participation and the audit status, from the real API
 
 
-@pytest.fixture
-def voted_history(commons, stewards, founders, server, w3) -> dict:
-    """Two proposals with votes and reasons (one still open, one closed), indexed by the API."""
-    first = propose(commons, stewards[0], [act.pay("0x000000000000000000000000000000000000bEEF", 1)], "Plant an orchard")
-    to_voting(commons, first)
-    for member, support, reason in [(founders[0], "for", "Apples for all"), (founders[1], "for", ""),
-                                    (founders[2], "against", "Too much shade"), (founders[3], "abstain", "")]:
-        vote(commons, member, first, support, reason)
-    helpers.to_deadline_passed(commons, first)
-    second = propose(commons, stewards[1], [act.pay("0x000000000000000000000000000000000000bEEF", 2)], "Mend the fence")
-    to_voting(commons, second)
-    vote(commons, founders[4], second, "for", "It leans")
-    return {"ids": (first, second), "overview": wait_indexed(server.url, w3)}
-
-
 def test_observer_reads_the_decision_log_filters_it_and_downloads_both_exports(page, server, voted_history, founders):
     page.goto(f"{server.url}/#/decisions")
     page.wait_for_selector("#decision-log li")
     total = voted_history["overview"]["decision_log_count"]
     assert page.locator("#decision-log li").count() == total  # a small log is shown whole, newest first
     newest = page.locator("#decision-log li").first
-    assert newest.get_attribute("data-seq") == str(total) and "@founder4 voted for #2 “Mend the fence”: “It leans”" in newest.inner_text()
+    assert (
+        newest.get_attribute("data-seq") == str(total)
+        and "@founder4 voted for #2 “Mend the fence”: “It leans”" in newest.inner_text()
+    )
 
     page.select_option("select[name=group]", "votes")
     page.fill("input[name=about]", "@founder2")
     page.click(".filters button")
     page.wait_for_selector("#log-status:has-text('matching')")
     assert [item.inner_text().split("\n")[0] for item in page.locator("#decision-log li").all()] == [
-        "VoteCast @founder2 voted against #1 “Plant an orchard”: “Too much shade”"]
+        "Vote @founder2 voted against #1 “Plant an orchard”: “Too much shade”"
+    ]
+    assert page.get_attribute("#decision-log li .kind", "title") == "VoteCast"  # the contract's event name, on hover
 
     with page.expect_download() as csv_download:
         page.click("#export-csv")
@@ -220,7 +192,9 @@ def test_observer_reads_the_decision_log_filters_it_and_downloads_both_exports(p
         page.click("#export-jsonl")
     entries = [json.loads(line) for line in Path(jsonl_download.value.path()).read_text().splitlines()]
     assert len(entries) == total and verify(entries) == []
-    assert [e["data"]["reason"] for e in entries if e["kind"] == "VoteCast" and e["data"]["voter"] == founders[2].address] == ["Too much shade"]
+    assert [e["data"]["reason"] for e in entries if e["kind"] == "VoteCast" and e["data"]["voter"] == founders[2].address] == [
+        "Too much shade"
+    ]
 
     # About a proposal, the API does the filtering, and the filtered entries can be downloaded.
     page.fill("input[name=about]", "#1")
@@ -252,7 +226,10 @@ def test_observer_sees_the_audit_status_of_the_index(page, server, voted_history
     page.wait_for_selector("#index-status")
     assert f"block {overview['indexed_block']['number']}" in page.inner_text("#index-status")
     facts = page.inner_text("#audit-facts")
-    assert overview["decision_log_head_hash"] in facts and w3.eth.get_block(overview["indexed_block"]["number"])["hash"].to_0x_hex() in facts
+    assert (
+        overview["decision_log_head_hash"] in facts
+        and w3.eth.get_block(overview["indexed_block"]["number"])["hash"].to_0x_hex() in facts
+    )
     assert "100 ETH" in facts  # the treasury, from the indexed balance
     assert page.errors == []
 
@@ -262,4 +239,8 @@ def test_page_is_served_with_the_strict_content_security_policy(server):
     policy = dict(part.strip().split(" ", 1) for part in answer.headers["content-security-policy"].split(";"))
     assert answer.headers["content-security-policy"] == CSP
     assert (policy["script-src"], policy["style-src"], policy["connect-src"], policy["img-src"]) == (
-        "'self'", "'self'", "'self'", "'self' data:")
+        "'self'",
+        "'self'",
+        "'self'",
+        "'self' data:",
+    )

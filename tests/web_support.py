@@ -15,7 +15,7 @@ from pathlib import Path
 
 import requests
 import uvicorn
-from eth_account.messages import encode_typed_data
+from eth_account.messages import encode_defunct, encode_typed_data
 from fastapi import FastAPI
 from hexbytes import HexBytes
 from web3 import Web3
@@ -24,10 +24,20 @@ from api.app import create_app
 from governance.chain import GAS_HEADROOM, KeySigner, fee_fields
 from governance.manifest import Manifest
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+CHROMIUM = Path("/usr/bin/chromium")
 PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
 POLL_SECONDS = 0.05
+TIMEOUT_MS = 20_000
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
 def free_port() -> int:
@@ -54,7 +64,9 @@ def wait_indexed(base_url: str, w3: Web3, timeout: float = 30.0) -> dict:
         if answer.status_code == 200:
             body = answer.json()
             indexed = body["indexed_block"]
-            if indexed["number"] > head["number"] or (indexed["number"] == head["number"] and indexed["hash"] == head["hash"].to_0x_hex()):
+            if indexed["number"] > head["number"] or (
+                indexed["number"] == head["number"] and indexed["hash"] == head["hash"].to_0x_hex()
+            ):
                 return body
         time.sleep(POLL_SECONDS)
     health = requests.get(f"{base_url}/api/health", timeout=5).json()
@@ -156,14 +168,23 @@ class TestWallet:
             assert Web3.to_checksum_address(params[0]) == address
             signed = self.signer.account.sign_message(encode_typed_data(full_message=json.loads(params[1])))
             return {"result": "0x" + bytes(signed.signature).hex()}
+        if method == "personal_sign":  # EIP-191 text, as a wallet signs a sign-in message (params: message, account)
+            assert Web3.to_checksum_address(params[1]) == address
+            text = bytes.fromhex(params[0][2:]).decode() if params[0].startswith("0x") else params[0]
+            signed = self.signer.account.sign_message(encode_defunct(text=text))
+            return {"result": "0x" + bytes(signed.signature).hex()}
         if method == "eth_sendTransaction":
             return {"result": self.send(params[0])}
         response = self.w3.provider.make_request(method, params)
         return {"result": response.get("result")} if "error" not in response else {"error": response["error"]}
 
     def send(self, request: dict) -> str:
-        tx = {"from": self.signer.address, "to": Web3.to_checksum_address(request["to"]), "data": HexBytes(request.get("data", "0x")),
-              "value": int(request.get("value", "0x0"), 16)}
+        tx = {
+            "from": self.signer.address,
+            "to": Web3.to_checksum_address(request["to"]),
+            "data": HexBytes(request.get("data", "0x")),
+            "value": int(request.get("value", "0x0"), 16),
+        }
         # Like real wallets: the gas limit the page asks for, else an estimate with a margin.
         tx["gas"] = int(request["gas"], 16) if request.get("gas") else int(self.w3.eth.estimate_gas(tx) * GAS_HEADROOM)
         tx["nonce"] = self.w3.eth.get_transaction_count(self.signer.address, "pending")
@@ -171,3 +192,31 @@ class TestWallet:
         tx.update(fee_fields(self.w3))
         del tx["from"]
         return self.signer.send(self.w3, tx).to_0x_hex()
+
+
+def new_tab(browser, viewport: dict = PHONE):
+    """A page in a fresh browser context of this size (phone-sized ones touch), collecting script and CSP errors in
+    `tab.errors`."""
+    phone = viewport["width"] < 600
+    context = browser.new_context(viewport=viewport, device_scale_factor=1, is_mobile=phone, has_touch=phone)
+    tab = context.new_page()
+    tab.set_default_timeout(TIMEOUT_MS)
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.on("console", lambda message: errors.append(message.text) if "Content Security Policy" in message.text else None)
+    tab.errors = errors
+    return tab
+
+
+def save_screenshot(tab, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def connect(page, server, wallet: TestWallet, path: str = "", eip6963: bool = True) -> None:
+    """Open the page at `path` with `wallet` injected, and connect it."""
+    wallet.install(page, eip6963=eip6963)
+    page.goto(f"{server.url}/{path}")
+    page.click("#connect")
+    # Not :has-text('Connected'), which is case-blind and matches "No wallet connected." before anything happened.
+    page.wait_for_selector("#wallet-status:text-matches('^Connected: ')")

@@ -1,6 +1,14 @@
 // Small rendering helpers: DOM building without innerHTML, untrusted Markdown made safe, times, an SVG chart.
 
-/** Build an element; children are nodes or text (text is never parsed as HTML). */
+import { DOMPurify, ethers, markdownit } from "./lib.js";
+
+/** Children as nodes: nested arrays flattened, text as text nodes (never parsed as HTML); null, undefined and false left out. */
+function nodes(children) {
+  return children.flat(Infinity).filter((child) => child !== undefined && child !== null && child !== false)
+    .map((child) => (child instanceof Node ? child : document.createTextNode(String(child))));
+}
+
+/** Build an element; children as `nodes` takes them. */
 export function h(tag, attrs = {}, ...children) {
   const element = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs || {})) {
@@ -9,10 +17,13 @@ export function h(tag, attrs = {}, ...children) {
     else if (name === "class") element.className = value;
     else element.setAttribute(name, value === true ? "" : value);
   }
-  for (const child of children.flat()) {
-    if (child === undefined || child === null || child === false) continue;
-    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
+  element.append(...nodes(children));
+  return element;
+}
+
+/** Replace an element's children, taking them as `h` does (a bare replaceChildren writes "null" for null). */
+export function fill(element, ...children) {
+  element.replaceChildren(...nodes(children));
   return element;
 }
 
@@ -22,7 +33,7 @@ let markdown = null;
 export function renderMarkdown(text) {
   if (!markdown) {
     // html: false makes markdown-it escape any raw HTML in the text; DOMPurify is the second line.
-    markdown = window.markdownit({ html: false, linkify: true, typographer: false });
+    markdown = markdownit({ html: false, linkify: true, typographer: false });
     DOMPurify.addHook("afterSanitizeAttributes", (node) => {
       if (node.tagName === "A") {
         node.setAttribute("rel", "noopener noreferrer nofollow");
@@ -38,9 +49,10 @@ export function renderMarkdown(text) {
   return h("div", { class: "markdown" }, clean);
 }
 
-/** The Markdown without its first '# Title' line (the title is shown as the heading). */
-export function bodyWithoutTitle(text) {
-  return (text || "").replace(/^\s*#[^\n]*\n?/, "");
+/** The Markdown people read: without its first '# Title' line (shown as the heading), and without the
+ * `#proposer=0x…` line that binds a proposal to its proposer on-chain (governance/actions.py PROPOSER_SUFFIX). */
+export function proposalBody(text) {
+  return (text || "").replace(/^\s*#[^\n]*\n?/, "").replace(/(?:\n\n)?#proposer=0x[0-9a-fA-F]{40}$/, "");
 }
 
 export function shortAddress(address) {

@@ -3,7 +3,7 @@
 // change here only. Proposal ids and wei stay strings (JS numbers round them); counts and times are numbers.
 
 const num = (value) => (value === undefined || value === null ? null : Number(value));
-const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
+export const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 
 /** The rows of a page (`{data, count, next_…}`), and where the next page starts. */
 export function page(body, cursor) {
@@ -19,6 +19,7 @@ export function normCommons(c) {
     proposalCount: c.proposal_count, voteCount: c.vote_count, treasuryWei: c.treasury_wei,
     indexedBlock: c.indexed_block.number, indexedHash: c.indexed_block.hash, indexedTime: c.indexed_block.timestamp,
     headBlock: c.head_block, blocksBehind: c.blocks_behind, logCount: c.decision_log_count, logHeadHash: c.decision_log_head_hash,
+    timelockRoles: c.timelock_roles || {}, powerOutsideTheVote: c.power_outside_the_vote || [],
   };
 }
 
@@ -32,10 +33,12 @@ export function normProposal(p) {
     for: p.votes_for, against: p.votes_against, abstain: p.votes_abstain, voters: p.voter_count,
     quorum: num(p.quorum), electorate: num(p.electorate),
     counted: progress ? progress.counted : p.votes_for + p.votes_abstain,
-    actions: (p.actions || []).map((a) => ({ words: a.in_words, target: a.target, valueWei: a.value_wei })),
+    actions: (p.actions || []).map((a) => ({ words: a.in_words, target: a.target, valueWei: a.value_wei,
+      known: a.known !== false, power: a.power_change ?? null })),
     timelockId: p.timelock_id ?? null,
     timeline: (p.timeline || []).map(normStep),
     votes: p.votes ? p.votes.map(normVote) : undefined,
+    votesNextAfter: p.votes_next_after ?? null, // more votes than the answer carries: page on from here
   };
 }
 
@@ -56,7 +59,7 @@ export function normVote(v) {
 export function normMember(m) {
   return { address: m.address, handle: m.handle, number: m.member_number, isMember: m.is_member, steward: m.steward,
     delegate: m.delegate && m.delegate !== ZERO_ADDRESS ? m.delegate : null, admitted: m.admitted_time,
-    leftHow: m.left_how, left: m.left_time, votes: (m.votes || []).map(normVote) };
+    leftHow: m.left_how, left: m.left_time, votes: (m.votes || []).map(normVote), contributions: m.contributions || [] };
 }
 
 /** DecisionEntryPublic: the entry as hashed; `data` holds the event's arguments (integers as strings). */
@@ -76,63 +79,3 @@ export function normParticipation(s) {
       turnout: num(t.average_turnout) })),
   };
 }
-
-const SUPPORT_WORDS = { 0: "voted against", 1: "voted for", 2: "abstained on" };
-const SETTING_WORDS = {
-  VotingDelaySet: ["voting delay", "newVotingDelay", "duration"],
-  VotingPeriodSet: ["voting period", "newVotingPeriod", "duration"],
-  ProposalThresholdSet: ["proposal threshold", "newProposalThreshold", "count"],
-  QuorumNumeratorUpdated: ["quorum", "newQuorumNumerator", "percent"],
-  LateQuorumVoteExtensionSet: ["late-quorum extension", "newVoteExtension", "duration"],
-  MinDelayChange: ["timelock delay", "newDuration", "duration"],
-};
-
-/**
- * A decision-log entry in words, from its kind and data (the chain's event arguments).
- * `names.who(address)` gives "@handle" or a short address; `names.proposal(id)` gives "#3 Title" or a short id;
- * `names.duration(seconds)` gives "3 days".
- */
-export function decisionWords(entry, names) {
-  const d = entry.data || {};
-  switch (entry.kind) {
-    case "MemberAdmitted": return `${names.who(d.member, d.handle)} admitted as member ${d.tokenId}`;
-    case "MemberRemoved": return `${names.who(d.member, d.handle)} removed from membership`;
-    case "MemberResigned": return `${names.who(d.member, d.handle)} resigned`;
-    case "DelegateChanged":
-      if (d.toDelegate === d.delegator) return `${names.who(d.delegator)} votes for themselves`;
-      if (d.toDelegate === ZERO_ADDRESS) return `${names.who(d.delegator)} no longer delegates`;
-      return `${names.who(d.delegator)} delegates their vote to ${names.who(d.toDelegate)}`;
-    case "StewardAppointed": return `${names.who(d.steward)} appointed steward`;
-    case "StewardRecalled": return `${names.who(d.steward)} recalled as steward`;
-    case "ProposalCreated": return `${names.who(d.proposer)} proposed ${names.proposal(d.proposalId)}`;
-    case "VoteCast": case "VoteCastWithParams":
-      return `${names.who(d.voter)} ${SUPPORT_WORDS[d.support] ?? `voted ${d.support} on`} ${names.proposal(d.proposalId)}` +
-        (d.reason ? `: “${d.reason}”` : "");
-    case "ProposalExtended": return `voting on ${names.proposal(d.proposalId)} extended (late quorum)`;
-    case "ProposalQueued": return `${names.proposal(d.proposalId)} queued in the timelock`;
-    case "ProposalExecuted": return `${names.proposal(d.proposalId)} executed`;
-    case "ProposalCanceled": return `${names.proposal(d.proposalId)} canceled`;
-    case "CallScheduled": return `timelock scheduled action ${Number(d.index) + 1} (waits ${names.duration(d.delay)})`;
-    case "CallExecuted": return `timelock carried out action ${Number(d.index) + 1}`;
-    case "Cancelled": return "timelock operation cancelled";
-    case "TimelockChange": return `treasury timelock set to ${names.who(d.newTimelock)}`;
-    default: {
-      const setting = SETTING_WORDS[entry.kind];
-      if (!setting) return "";
-      const [what, field, unit] = setting;
-      const value = unit === "duration" ? names.duration(d[field]) : unit === "percent" ? `${d[field]}% of members` : d[field];
-      return `${what} set to ${value}`;
-    }
-  }
-}
-
-/** Decision-log kinds grouped for the filter (values are the API's `kind`s). */
-export const DECISION_GROUPS = {
-  membership: ["MemberAdmitted", "MemberRemoved", "MemberResigned", "DelegateChanged"],
-  stewards: ["StewardAppointed", "StewardRecalled"],
-  proposals: ["ProposalCreated", "ProposalExtended", "ProposalQueued", "ProposalExecuted", "ProposalCanceled",
-    "CallScheduled", "CallExecuted", "Cancelled"],
-  votes: ["VoteCast", "VoteCastWithParams"],
-  settings: ["VotingDelaySet", "VotingPeriodSet", "ProposalThresholdSet", "QuorumNumeratorUpdated",
-    "LateQuorumVoteExtensionSet", "MinDelayChange", "TimelockChange"],
-};

@@ -1,6 +1,9 @@
 // The member's wallet: discovery (EIP-6963, falling back to window.ethereum), connection, and the
 // commons' chain (switch to it, or add it first). Nothing secret lives here: the wallet signs.
 
+import { ethers } from "./lib.js";
+import { chainLabel, chainName } from "./words.js";
+
 const DISCOVERY_MS = 400;
 
 /** Wallets that announce themselves (EIP-6963), or the legacy injected one; [{info, provider}]. */
@@ -64,11 +67,15 @@ export class Wallet {
       // 4902: the wallet does not know this chain (some wallets wrap it in data.originalError).
       const code = error.code ?? error.data?.originalError?.code;
       if (code !== 4902) throw error;
+      if (!config.rpc_url) {
+        throw new Error(`Your wallet does not know ${chainLabel(config.chain_id)}, and this commons publishes no node ` +
+          "address for wallets to add it with: ask a steward for one, or add the network in your wallet yourself.");
+      }
       await this.provider.request({
         method: "wallet_addEthereumChain",
         params: [{
           chainId,
-          chainName: config.chain_name || `${config.name} chain`,
+          chainName: chainName(config.chain_id, `${config.name} chain`),
           nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
           rpcUrls: [config.rpc_url],
         }],

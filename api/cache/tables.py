@@ -1,4 +1,4 @@
-"""The cache's SQLModel tables and the API's response schemas, side by side (as the FastAPI template does).
+"""The cache's SQLModel tables (the API's response schemas are in api/schemas.py).
 
 Every table is derived from the chain and can be rebuilt from it. uint256 values are `Uint256`
 (NUMERIC(78) on PostgreSQL; on SQLite an exact integer) or decimal strings (ids and wei, which can
@@ -36,6 +36,12 @@ class Uint256(sa.types.TypeDecorator):
 
 def u256(nullable: bool = False, default: Any = None, index: bool = False) -> Any:
     return Field(default=default, sa_type=Uint256, nullable=nullable, index=index)
+
+
+# Conditions of the decision log's partial indexes, in the very words a query must repeat for SQLite to use them.
+NOT_A_VOTE = "kind NOT IN ('VoteCast', 'VoteCastWithParams')"
+A_DELEGATION = "kind = 'DelegateChanged'"
+DELEGATEE = "substr(data, length(data) - 43, 42)"  # a DelegateChanged entry's toDelegate (see DecisionEntry)
 
 
 # ---- tables -------------------------------------------------------------------------------
@@ -76,9 +82,28 @@ class DecisionEntry(SQLModel, table=True):
     __tablename__ = "decision_entry"
     # A log's place in the chain identifies it: the cache only ever holds one block per height (a reorg's rollback
     # deletes the replaced ones first). Keyed in chain order, this index only ever grows at its end.
-    __table_args__ = (sa.UniqueConstraint("block_number", "log_index", name="uq_decision_entry_position"),
-                      sa.Index("ix_decision_entry_subject_seq", "subject", "seq"),
-                      sa.Index("ix_decision_entry_kind_seq", "kind", "seq"))
+    __table_args__ = (
+        sa.UniqueConstraint("block_number", "log_index", name="uq_decision_entry_position"),
+        sa.Index("ix_decision_entry_subject_seq", "subject", "seq"),
+        sa.Index("ix_decision_entry_kind_seq", "kind", "seq"),
+        # A proposal's lifecycle among its thousands of votes (which share its subject): the entries other than votes
+        # by subject and kind. Partial, so a vote costs it nothing; a query uses it by repeating NOT_A_VOTE word for word.
+        sa.Index(
+            "ix_decision_entry_subject_kind_not_votes",
+            "subject",
+            "kind",
+            sqlite_where=sa.text(NOT_A_VOTE),
+            postgresql_where=sa.text(NOT_A_VOTE),
+        ),
+        # Delegations to a member, by delegatee: canonical JSON sorts DelegateChanged's keys (delegator, fromDelegate,
+        # toDelegate), so its data ends with the delegatee's address and `"}`. DELEGATEE word for word to use it.
+        sa.Index(
+            "ix_decision_entry_delegatee",
+            sa.text(DELEGATEE),
+            sqlite_where=sa.text(A_DELEGATION),
+            postgresql_where=sa.text(A_DELEGATION),
+        ),
+    )
     seq: int = Field(primary_key=True, sa_type=sa.BigInteger, sa_column_kwargs={"autoincrement": False})
     block_number: int = Field(sa_type=sa.BigInteger)
     block_hash: str = Field(max_length=66)
@@ -178,8 +203,10 @@ class Vote(SQLModel, table=True):
     """One cast vote with its reason, where and when it was cast."""
 
     __tablename__ = "vote"
-    __table_args__ = (sa.UniqueConstraint("block_number", "log_index", name="uq_vote_position"),  # as DecisionEntry
-                      sa.Index("ix_vote_proposal_id_id", "proposal_id", "id"))
+    __table_args__ = (
+        sa.UniqueConstraint("block_number", "log_index", name="uq_vote_position"),  # as DecisionEntry
+        sa.Index("ix_vote_proposal_id_id", "proposal_id", "id"),
+    )
     # INTEGER on SQLite, where only that spelling auto-increments (it is the 64-bit rowid there).
     id: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"))
     proposal_id: str = Field(max_length=78)
@@ -194,215 +221,11 @@ class Vote(SQLModel, table=True):
     timestamp: int = Field(sa_type=sa.BigInteger)
 
 
-# ---- response schemas (what the API says; uint256 ids and wei as decimal strings) -----------
+# The tables as SQLAlchemy Core sees them: the cache is read and written with Core statements (ORM objects
+# would cost more than the queries in a backfill or a page of a thousand votes).
+CURSOR, BLOCKS, LOG = SyncCursor.__table__, IndexedBlock.__table__, DecisionEntry.__table__
+MEMBERS, STEWARDS, SETTINGS = Member.__table__, Steward.__table__, Setting.__table__
+PROPOSALS, VOTES = Proposal.__table__, Vote.__table__
 
-
-class BlockPublic(SQLModel):
-    number: int
-    hash: str
-    timestamp: int
-
-
-class CommonsPublic(SQLModel):
-    """The commons at the indexed block, and how far the index is behind the chain."""
-
-    name: str
-    chain_id: int
-    addresses: dict[str, str]
-    deployment_block: int
-    settings: dict[str, int]
-    member_count: int
-    former_member_count: int
-    steward_count: int
-    proposal_count: int
-    vote_count: int
-    treasury_wei: str
-    indexed_block: BlockPublic
-    head_block: int
-    blocks_behind: int
-    decision_log_count: int
-    decision_log_head_hash: str
-
-
-class MemberPublic(SQLModel):
-    address: str
-    handle: str
-    member_number: int
-    is_member: bool
-    steward: bool
-    delegate: str | None
-    first_admitted_time: int
-    admitted_block: int
-    admitted_time: int
-    left_how: str | None
-    left_time: int | None
-
-
-class MembersPublic(SQLModel):
-    data: list[MemberPublic]
-    count: int
-    next_after: int | None = None
-
-
-class StewardPublic(SQLModel):
-    address: str
-    handle: str | None
-    active: bool
-    appointed_block: int
-    appointed_tx: str
-    appointed_time: int
-    recalled_block: int | None
-    recalled_tx: str | None
-    recalled_time: int | None
-
-
-class StewardsPublic(SQLModel):
-    data: list[StewardPublic]
-    count: int
-
-
-class DecisionEntryPublic(SQLModel):
-    """One decision-log entry exactly as hashed (plus its `hash`)."""
-
-    seq: int
-    block_number: int
-    block_hash: str
-    tx_hash: str
-    log_index: int
-    timestamp: int
-    contract: str
-    kind: str
-    subject: str | None
-    data: dict[str, Any]
-    prev_hash: str
-    hash: str
-
-
-class DecisionsPublic(SQLModel):
-    data: list[DecisionEntryPublic]
-    count: int  # entries that match, in the whole log
-    head_hash: str  # of the whole log's newest entry
-    next_after: int | None = None  # reading forward (`after`): where the next page starts
-    next_before: int | None = None  # reading back (`before`): where the page before this one ends
-
-
-class VotePublic(SQLModel):
-    proposal_id: str
-    voter: str
-    handle: str | None = None
-    support: str
-    weight: int
-    reason: str
-    block_number: int
-    tx_hash: str
-    log_index: int
-    timestamp: int
-
-
-class VotesPublic(SQLModel):
-    data: list[VotePublic]
-    count: int
-    next_after: int | None = None
-
-
-class ProposalPublic(SQLModel):
-    proposal_id: str
-    number: int
-    title: str
-    proposer: str
-    state: str
-    snapshot: int
-    deadline: int
-    eta: int
-    votes_for: int
-    votes_against: int
-    votes_abstain: int
-    voter_count: int
-    quorum: int | None
-    electorate: int | None
-    created_block: int
-    created_time: int
-
-
-class ProposalsPublic(SQLModel):
-    data: list[ProposalPublic]
-    count: int
-    next_before: int | None = None
-
-
-class ActionPublic(SQLModel):
-    target: str
-    value_wei: str
-    calldata: str
-    in_words: str
-
-
-class TimelineStep(SQLModel):
-    step: str
-    block_number: int
-    tx_hash: str
-    timestamp: int
-    detail: dict[str, Any] = {}
-
-
-class QuorumProgress(SQLModel):
-    quorum: int | None
-    counted: int
-    reached: bool
-    percent_of_quorum: float | None
-
-
-class ProposalDetail(ProposalPublic):
-    """One proposal with everything: text, actions in words, timeline, quorum progress and every vote."""
-
-    description: str
-    actions: list[ActionPublic]
-    timelock_id: str | None  # its timelock operation once queued: the subject of the timelock's decision-log entries
-    quorum_progress: QuorumProgress
-    timeline: list[TimelineStep]
-    votes: list[VotePublic]
-
-
-class MemberDetail(MemberPublic):
-    """A member with everything they did: membership history, votes, proposals."""
-
-    history: list[DecisionEntryPublic]
-    votes: list[VotePublic]
-    proposed: list[ProposalPublic]
-
-
-class ProposalTurnout(SQLModel):
-    proposal_id: str
-    number: int
-    title: str
-    voters: int
-    electorate: int | None
-    turnout: float | None
-
-
-class MemberTurnout(SQLModel):
-    address: str
-    handle: str
-    votes_cast: int
-    proposals_open_to_them: int
-    rate: float | None
-
-
-class PeriodTurnout(SQLModel):
-    period: str
-    proposals: int
-    votes: int
-    average_turnout: float | None
-
-
-class ParticipationPublic(SQLModel):
-    """Who shows up: turnout per proposal, per member and per month."""
-
-    per_proposal: list[ProposalTurnout]
-    per_member: list[MemberTurnout]
-    over_time: list[PeriodTurnout]
-
-
-class ErrorPublic(SQLModel):
-    detail: str
-    code: str
+# The treasury's tables live in their own module; imported here so that the cache's metadata holds them too.
+import api.cache.treasury_tables  # noqa: E402,F401

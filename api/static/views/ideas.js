@@ -1,0 +1,344 @@
+// The Ideas view: members' initiatives with their progress toward the support they need, one initiative with its
+// text, actions and supporters, a form to draft one (text with a live preview, actions from the commons' vocabulary
+// with members by @handle), "Support" (sign the exact proposal in the wallet) and "Put it to a vote" once enough
+// members support it. Drafts and supports are signed in the wallet and sent by the relay for free
+// (api/routes/relay.py); when the relay cannot (not set up, out of funds, the member's free actions of the day used)
+// the wallet sends the same thing itself.
+
+import * as api from "../api.js";
+import { ethers } from "../lib.js";
+import { bar, dateTime, h, proposalBody, renderMarkdown, shortAddress, shortHash } from "../render.js";
+import { addressOfHandle, gasLimit, POLL_MS, sleep, state, waitForReceipt, waitUntil } from "../state.js";
+import { walletErrorText } from "../wallet.js";
+
+const INITIATIVES_ABI = [
+  "function draft(address[] targets, uint256[] values, bytes[] calldatas, string description) returns (uint256)",
+  "function postSupport(uint256 id, address supporter, uint256 expiry, bytes signature)",
+  "function submit(uint256 id, address[] targets, uint256[] values, bytes[] calldatas, string description, (address supporter, uint256 expiry, bytes signature)[] signatures) returns (uint256)",
+  "function supportNonce(uint256 id, address supporter) view returns (uint256)",
+];
+// governance/initiatives.py SUPPORT_TYPES: the one definition the CLI, the API and this page sign.
+const SUPPORT_TYPES = {
+  Support: [
+    { name: "initiative", type: "uint256" },
+    { name: "revision", type: "uint256" },
+    { name: "supporter", type: "address" },
+    { name: "nonce", type: "uint256" },
+    { name: "proposal", type: "Proposal" },
+    { name: "expiry", type: "uint256" },
+  ],
+  Proposal: [
+    { name: "targets", type: "address[]" },
+    { name: "values", type: "uint256[]" },
+    { name: "calldatas", type: "bytes[]" },
+    { name: "descriptionHash", type: "bytes32" },
+  ],
+};
+const SUPPORT_DAYS = 14;
+
+const who = (address, handle) => (handle ? `@${handle}` : shortAddress(address));
+const api_initiatives = (params) => fetchJson("/api/initiatives" + (params ? `?${new URLSearchParams(params)}` : ""));
+
+async function fetchJson(path, post) {
+  const options = post === undefined ? {} : { method: "POST", body: JSON.stringify(post) };
+  const response = await fetch(path, {
+    ...options, headers: { Accept: "application/json", ...(post === undefined ? {} : { "Content-Type": "application/json" }) },
+  });
+  const body = await response.json().catch(() => ({ detail: `The server answered ${response.status}.` }));
+  if (!response.ok) {
+    const detail = Array.isArray(body.detail) ? body.detail.map((d) => d.msg).join("; ") : body.detail;
+    throw new api.ApiError(response.status, detail, body.code);
+  }
+  return body;
+}
+
+// The relay cannot send it for the member now (not set up or out of funds: 503; free actions used: 429; more text
+// than a free action carries: 413); their wallet can. Any other refusal (not a member, a bad signature, the contract
+// would refuse) holds for the wallet too.
+const walletInstead = (error) => error instanceof api.ApiError && [413, 429, 503].includes(error.status);
+
+/** Hand a signed act to the relay (free) and follow it until it is done; returns the ticket, or throws ApiError. */
+async function relayAct(body, progress) {
+  progress.textContent = "Sending your signature to the relay (free: the commons pays the gas)…";
+  let ticket = await fetchJson("/api/relay/initiatives", body);
+  while (ticket.status === "queued" || ticket.status === "sent") {
+    if (ticket.tx_hash) progress.textContent = `The relay sent it: ${shortHash(ticket.tx_hash)}. Waiting for the chain…`;
+    await sleep(POLL_MS);
+    ticket = await fetchJson(`/api/relay/initiatives/${ticket.id}`);
+  }
+  if (ticket.status === "refused") throw new api.ApiError(422, ticket.error, "refused");
+  return ticket;
+}
+
+/** "The relay cannot send it for you (why). Your wallet will: …" */
+function fallingBack(progress, error) {
+  progress.dataset.relayRefused = error.message;
+  progress.textContent = `The relay cannot send it for you (${error.message}) Send it from your wallet instead: confirm in your wallet…`;
+}
+
+function progressBar(i) {
+  return h("p", { class: "progress" }, bar(Math.min(1, i.support_count / i.needed), i.progress, i.threshold_met ? "met" : ""),
+    " ", h("span", { class: "initiative-progress-words" }, i.progress));
+}
+
+function card(i) {
+  return h("li", { class: "card", "data-initiative": i.id },
+    h("a", { href: `#/ideas/${i.id}` }, h("strong", {}, i.title)),
+    h("p", { class: "muted" }, `By ${who(i.author, i.author_handle)} · ${i.status_words}`),
+    progressBar(i));
+}
+
+async function send(progress, action) {
+  try {
+    if (!state.wallet) throw new Error("Connect a wallet first (above).");
+    progress.textContent = "Confirm in your wallet…";
+    const tx = await action(await state.wallet.signer());
+    if (tx.relayed) return tx; // the relay's transaction, already mined
+    progress.textContent = `Sent: ${shortHash(tx.hash)}. Waiting for the chain…`;
+    await waitForReceipt(tx.hash);
+    return tx;
+  } catch (error) {
+    const words = error instanceof api.ApiError || (error instanceof Error && !error.code) ? error.message : walletErrorText(error);
+    progress.textContent = `Failed: ${words}`;
+    return null;
+  }
+}
+
+function contract(address, signer) {
+  return new ethers.Contract(address, INITIATIVES_ABI, signer);
+}
+
+function supportTypedData(i, address, supporter, nonce, expiry) {
+  return {
+    types: { EIP712Domain: [
+      { name: "name", type: "string" }, { name: "version", type: "string" },
+      { name: "chainId", type: "uint256" }, { name: "verifyingContract", type: "address" }], ...SUPPORT_TYPES },
+    primaryType: "Support",
+    domain: { name: state.config.name, version: "1", chainId: state.config.chain_id, verifyingContract: address },
+    message: {
+      initiative: String(i.id), revision: String(i.revision), supporter, nonce: nonce.toString(),
+      proposal: { targets: i.targets, values: i.values, calldatas: i.calldatas, descriptionHash: ethers.id(i.description) },
+      expiry: expiry.toString(),
+    },
+  };
+}
+
+/** A typed-data proposal in one spelling (addresses and hex in lower case, values in decimal), to compare two. */
+function proposalKey(p) {
+  const lower = (xs) => xs.map((x) => String(x).toLowerCase());
+  return JSON.stringify([lower(p.targets), p.values.map((v) => BigInt(v).toString()), lower(p.calldatas), String(p.descriptionHash).toLowerCase()]);
+}
+
+/** The typed data of the member's support: the relay's, or built here when the relay is not available. */
+async function supportToSign(i, address, supporter) {
+  try {
+    const body = await fetchJson("/api/relay/initiatives/typed-data",
+      { kind: "support", member: supporter, initiative: String(i.id), days: SUPPORT_DAYS, revision: i.revision });
+    // The wallet shows only the text's hash: sign nothing but the text and actions this page shows.
+    const shown = supportTypedData(i, address, supporter, 0n, 0n).message.proposal;
+    const asked = body.typed_data.message.proposal;
+    if (proposalKey(asked) !== proposalKey(shown) || String(body.typed_data.message.revision) !== String(i.revision)) {
+      throw new Error("The initiative changed since this page read it: reload it and read the new text before supporting it.");
+    }
+    return { typed: body.typed_data, relayed: true };
+  } catch (error) {
+    if (!walletInstead(error)) throw error;
+    const initiatives = contract(address, await state.wallet.signer());
+    const nonce = await initiatives.supportNonce(i.id, supporter);
+    const expiry = BigInt(Math.floor(Date.now() / 1000) + SUPPORT_DAYS * 24 * 3600);
+    return { typed: supportTypedData(i, address, supporter, nonce, expiry), relayed: false };
+  }
+}
+
+async function support(i, address, progress) {
+  let relayed = null;
+  const tx = await send(progress, async (signer) => {
+    const supporter = state.wallet.account;
+    const { typed, relayed: relayOffered } = await supportToSign(i, address, supporter);
+    progress.textContent = "Sign your support in your wallet (free: a signature, no transaction)…";
+    const signature = await state.wallet.signTypedData(typed);
+    const expiry = BigInt(typed.message.expiry);
+    if (relayOffered) {
+      try {
+        relayed = await relayAct({ kind: "support", member: supporter, initiative: String(i.id), deadline: expiry.toString(), signature }, progress);
+        return { hash: relayed.tx_hash, relayed: true };
+      } catch (error) {
+        if (!walletInstead(error)) throw error;
+        fallingBack(progress, error);
+      }
+    } else progress.textContent = "Post the signature: confirm in your wallet…";
+    const initiatives = contract(address, signer);
+    const estimate = await initiatives.postSupport.estimateGas(i.id, supporter, expiry, signature);
+    return initiatives.postSupport(i.id, supporter, expiry, signature, { gasLimit: gasLimit(estimate) });
+  });
+  if (!tx) return;
+  progress.textContent = "Done on-chain; waiting for the public record to show it…";
+  await waitUntil(async () => (await fetchJson(`/api/initiatives/${i.id}`)).supporters.some((s) => s.address === state.wallet.account));
+  progress.textContent = relayed ? "Thank you: your support counts (posted for free by the relay)." : "Thank you: your support counts.";
+  progress.dataset.done = tx.hash;
+  progress.dataset.relayed = relayed ? "yes" : "no";
+}
+
+async function putToVote(i, address, progress) {
+  const tx = await send(progress, async (signer) => {
+    const initiatives = contract(address, signer);
+    const signatures = i.signatures.map((s) => [s.supporter, BigInt(s.expiry), s.signature]);
+    const args = [i.id, i.targets, i.values, i.calldatas, i.description, signatures];
+    return initiatives.submit(...args, { gasLimit: gasLimit(await initiatives.submit.estimateGas(...args)) });
+  });
+  if (!tx) return;
+  progress.textContent = "Done on-chain; waiting for the proposal to show…";
+  await waitUntil(async () => (await fetchJson(`/api/initiatives/${i.id}`)).proposal_number !== null);
+  const number = (await fetchJson(`/api/initiatives/${i.id}`)).proposal_number;
+  progress.replaceChildren("It is put to a vote: ", h("a", { href: `#/proposal/${number}`, id: "initiative-proposal-link" }, `proposal #${number}`));
+  progress.dataset.done = tx.hash;
+}
+
+const FIELD_LABELS = {
+  address: "Member (@handle or address)", handle: "Their handle", recipient: "To (@handle or address)", eth: "ETH",
+  name: "Setting", value: "New value (a duration such as 3d, or a percent for the quorum)",
+  target: "Contract address", signature: "Function, e.g. plant(uint256)", args: "Arguments (JSON list)", value_eth: "ETH sent",
+};
+const KIND_LABELS = {
+  pay: "Pay from the treasury", admit: "Admit a member", remove: "Remove a member", appoint: "Appoint a steward",
+  recall: "Recall a steward", setting: "Change a setting", call: "Call a contract",
+};
+// Fields holding a member: given as @handle (or an address), sent as an address.
+const MEMBER_FIELDS = new Set(["address", "recipient"]);
+
+/** One action of the draft: a kind from the vocabulary and its fields. */
+function actionRow(n, kinds, settings, onRemove) {
+  const select = h("select", { id: `draft-action-${n}-kind`, "aria-label": `Action ${n + 1}` },
+    Object.keys(kinds).map((kind) => h("option", { value: kind }, KIND_LABELS[kind] ?? kind)));
+  const fields = h("span", { class: "fields" });
+  const row = h("fieldset", { class: "draft-action", "data-action": n }, h("legend", {}, `Action ${n + 1}`), select, fields,
+    n ? h("button", { type: "button", class: "link", onclick: () => onRemove(row) }, "Remove this action") : null);
+  const show = () => fields.replaceChildren(...kinds[select.value].map((field) => h("label", { class: "block" }, `${FIELD_LABELS[field] ?? field} `,
+    field === "name"
+      ? h("select", { name: field, id: `draft-action-${n}-${field}` }, Object.keys(settings).map((name) => h("option", { value: name }, name)))
+      : h("input", { name: field, id: `draft-action-${n}-${field}`, required: field !== "args" && field !== "value_eth" }))));
+  select.onchange = show;
+  select.value = "pay";
+  show();
+  return row;
+}
+
+/** The draft's actions as the relay reads them, members' @handles turned into addresses; throws Error in words. */
+async function actionsOf(rows) {
+  const actions = [];
+  for (const [n, row] of rows.entries()) {
+    const action = { kind: row.querySelector("select").value };
+    for (const input of row.querySelectorAll(".fields [name]")) {
+      let value = input.value.trim();
+      if (MEMBER_FIELDS.has(input.name) && !value.startsWith("0x")) {
+        const address = await addressOfHandle(value);
+        if (!address) throw new Error(`Action ${n + 1}: ${value} is neither a member's handle nor an address.`);
+        value = address;
+      }
+      if (input.name === "args") value = value ? JSON.parse(value) : [];
+      if (input.name === "value_eth" && !value) value = "0";
+      action[input.name] = value;
+    }
+    actions.push(action);
+  }
+  return actions;
+}
+
+async function draftForm(address) {
+  const kinds = state.vocabulary?.action_kinds ?? { pay: ["recipient", "eth"] };
+  const settings = state.vocabulary?.settings ?? {};
+  const preview = h("div", { id: "draft-preview", class: "preview" });
+  const actionList = h("div", { id: "draft-actions" });
+  let count = 0;
+  const addAction = () => actionList.append(actionRow(count++, kinds, settings, (row) => row.remove()));
+  addAction();
+  const form = h("form", { id: "draft-form" },
+    h("label", { class: "block" }, "Title ", h("input", { name: "title", id: "draft-title", required: true, maxlength: 200 })),
+    h("label", { class: "block" }, "Why (Markdown) ", h("textarea", { name: "text", id: "draft-text", rows: 6 })),
+    h("h3", {}, "What the commons would do"), actionList,
+    h("button", { type: "button", id: "draft-add-action", class: "link", onclick: addAction }, "Add another action"),
+    h("p", {}, h("button", { type: "submit" }, "Draft it")));
+  const progress = h("p", { class: "muted", id: "draft-progress", "aria-live": "polite" });
+  const description = () => `# ${form.title.value.trim()}\n\n${form.text.value}`;
+  form.oninput = () => preview.replaceChildren(h("h3", {}, form.title.value), renderMarkdown(form.text.value));
+  form.onsubmit = async (event) => {
+    event.preventDefault();
+    let actions;
+    try {
+      actions = await actionsOf([...actionList.querySelectorAll(".draft-action")]);
+    } catch (error) {
+      progress.textContent = error instanceof SyntaxError ? `The arguments are not a JSON list: ${error.message}` : error.message;
+      return;
+    }
+    let relayed = null;
+    const tx = await send(progress, async (signer) => {
+      const author = state.wallet.account;
+      const text = description();
+      let encoded;
+      try {
+        progress.textContent = "Preparing your draft…";
+        encoded = await fetchJson("/api/relay/initiatives/typed-data", { kind: "draft", member: author, actions, text });
+        progress.textContent = "Sign your draft in your wallet (free: a signature, no transaction)…";
+        const signature = await state.wallet.signTypedData(encoded.typed_data);
+        const message = encoded.typed_data.message;
+        relayed = await relayAct({ kind: "draft", member: author, targets: encoded.targets, values: encoded.values,
+          calldatas: encoded.calldatas, text, nonce: message.nonce, deadline: message.deadline, signature }, progress);
+        return { hash: relayed.tx_hash, relayed: true };
+      } catch (error) {
+        if (!walletInstead(error)) throw error;
+        fallingBack(progress, error);
+      }
+      encoded = encoded ?? (await fetchJson("/api/relay/initiatives/actions", { actions }));
+      const initiatives = contract(address, signer);
+      const args = [encoded.targets, encoded.values.map(BigInt), encoded.calldatas, text];
+      return initiatives.draft(...args, { gasLimit: gasLimit(await initiatives.draft.estimateGas(...args)) });
+    });
+    if (!tx) return;
+    progress.replaceChildren(relayed ? `Drafted for free by the relay as ` : "Drafted",
+      relayed ? h("a", { href: `#/ideas/${relayed.initiative}`, id: "draft-link" }, `initiative ${relayed.initiative}`) : "",
+      ". Other members can support it now.");
+    progress.dataset.done = tx.hash;
+    progress.dataset.relayed = relayed ? "yes" : "no";
+  };
+  return h("section", { class: "draft" }, h("h2", {}, "Draft an initiative"),
+    h("p", { class: "muted" }, "Any member can raise something. Once enough members support it, anyone can put it to a vote. ",
+      "Drafting and supporting are free: you sign, and the commons' relay sends it (a few times a day per member)."),
+    form, h("h3", {}, "Preview"), preview, progress);
+}
+
+async function ideaPage(id) {
+  const i = await fetchJson(`/api/initiatives/${encodeURIComponent(id)}`);
+  const { contract: address } = await api_initiatives({ limit: 1 });
+  const progress = h("p", { class: "muted", id: "initiative-progress", "aria-live": "polite" });
+  const buttons = [];
+  const open = i.status === "open" || i.status === "revised";
+  if (open && address) {
+    buttons.push(h("button", { type: "button", id: "support-button", onclick: () => support(i, address, progress) }, "Support"));
+    if (i.threshold_met) {
+      buttons.push(h("button", { type: "button", id: "submit-button", onclick: () => putToVote(i, address, progress) }, "Put it to a vote"));
+    }
+  }
+  return h("section", { "data-account": state.wallet?.account ?? "" },
+    h("h1", {}, i.title),
+    h("p", { class: "muted" }, `Initiative ${i.id} by ${who(i.author, i.author_handle)} · `,
+      i.proposal_number ? h("a", { href: `#/proposal/${i.proposal_number}` }, `proposed as #${i.proposal_number}`) : i.status_words,
+      open ? ` · open until ${dateTime(i.expires_at)}` : ""),
+    progressBar(i),
+    h("p", {}, "Supported by ", i.supporters.length ? i.supporters.map((s) => who(s.address, s.handle)).join(", ") : "no one yet", "."),
+    h("h2", {}, "What the commons would do"),
+    h("ul", {}, i.actions.map((a) => h("li", {}, a.in_words))),
+    renderMarkdown(proposalBody(i.description)),
+    h("div", { class: "actions" }, buttons), progress);
+}
+
+export async function ideasPage(arg) {
+  if (arg) return ideaPage(arg);
+  const body = await api_initiatives({ limit: 100 });
+  const cards = body.data.map(card);
+  // Which wallet the view was made for: connecting one shows the view again (a test waits for that one).
+  return h("section", { "data-account": state.wallet?.account ?? "" },
+    h("div", { class: "heading" }, h("h1", {}, "Ideas")),
+    h("p", { class: "muted" }, "Initiatives members raised, and how much support each has toward being put to a vote."),
+    cards.length ? h("ul", { class: "cards", id: "initiatives" }, cards) : h("p", { class: "muted" }, "No initiatives yet."),
+    body.contract ? await draftForm(body.contract) : null);
+}
