@@ -11,6 +11,7 @@ import platform
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,11 @@ from governance.errors import CommonsError, InvalidInput, NodeError
 from governance.rpc import Rpc
 
 STATE_DUMP_SECONDS = 5
+# anvil writes the state of each block it evicts from memory to disk, with no limit unless told (about 1 MB a
+# block for a test commons; foundry-rs/foundry#8392): a test run, or a day of 2-second blocks, fills a disk.
+# It keeps this many, in a folder the node owns and removes when it stops; older state is pruned, as a
+# hosted provider prunes it, and the indexer and audit already live with that.
+PERSISTED_STATES = 256
 
 
 def anvil_binary() -> Path:
@@ -76,6 +82,7 @@ class LocalNode:
         self.state_file = state_file
         self.block_time = block_time
         self.log_file = log_file
+        self.history_dir = history_dir_for(state_file, port)
         self.process: subprocess.Popen | None = None
 
     @property
@@ -89,6 +96,7 @@ class LocalNode:
             command += ["--state", str(self.state_file), "--state-interval", str(self.state_interval)]
         if self.block_time:
             command += ["--block-time", str(self.block_time)]
+        command += ["--cache-path", str(self.history_dir), "--max-persisted-states", str(PERSISTED_STATES)]
         return command + list(self.extra_args)
 
     def start(self, timeout: float = 20.0) -> str:
@@ -99,6 +107,8 @@ class LocalNode:
         if rpc_answers(self.url):
             raise NodeError(f"Something already answers on {self.url}; stop it or choose another port.")
         log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
+        shutil.rmtree(self.history_dir, ignore_errors=True)  # a killed node's leftovers
+        self.history_dir.mkdir(parents=True)
         self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -113,14 +123,21 @@ class LocalNode:
 
     def stop(self, timeout: float = 20.0) -> None:
         """Stop anvil; it writes its state file on the way out."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.history_dir, ignore_errors=True)
+
+
+def history_dir_for(state_file: Path | None, port: int) -> Path:
+    """Where anvil keeps older blocks' state: beside its state file, or a temporary folder of its port's."""
+    if state_file is not None:
+        return state_file.parent / "anvil-history"
+    return Path(tempfile.gettempdir()) / f"commons-anvil-history-{port}"
 
 
 # The background node that `commons node start/stop` manages, tracked by a pid file.
@@ -176,6 +193,7 @@ def stop_background_node(timeout: float = 20.0) -> bool:
     else:
         os.kill(info["pid"], signal.SIGKILL)
     _pid_file().unlink(missing_ok=True)
+    shutil.rmtree(history_dir_for(default_state_file(), int(info["url"].rsplit(":", 1)[1])), ignore_errors=True)
     return True
 
 

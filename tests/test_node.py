@@ -35,3 +35,21 @@ def test_start_refuses_a_port_that_is_taken(anvil_url):
     port = int(anvil_url.rsplit(":", 1)[1])
     with pytest.raises(NodeError, match="already answers"):
         LocalNode(port, None).start()
+
+
+def test_older_state_kept_on_disk_is_bounded_and_removed_on_stop():
+    """anvil would otherwise write about a state file per block for ever (a full test run wrote gigabytes)."""
+    from governance.node import PERSISTED_STATES
+
+    node = LocalNode(free_port(), None)
+    w3 = connect(node.start())
+    try:
+        sender = NodeSigner(w3.eth.accounts[1])
+        for _ in range(PERSISTED_STATES + 300):
+            transact(w3, sender, w3.eth.accounts[2], b"", 1)
+        kept = [path for path in node.history_dir.rglob("*") if path.is_file()]
+        assert 0 < len(kept) <= PERSISTED_STATES
+        assert w3.eth.get_balance(w3.eth.accounts[2], w3.eth.block_number - 5) > 0  # recent state still answers
+    finally:
+        node.stop()
+    assert not node.history_dir.exists()
