@@ -20,7 +20,8 @@ from api.hooks.tables import ATTEMPTS, DELIVERIES, ENDPOINTS, EVENTS
 from api.hooks.targets import Network, Resolver, TargetRefused, check_target, post, system_resolver
 
 log = logging.getLogger("commons.hooks")
-# Seconds after each failed attempt before the next (Standard Webhooks' suggested schedule, stretched): 3 days 7 hours.
+# Seconds after each failed attempt before the next (Standard Webhooks' suggested schedule, stretched), as the README
+# says: 10 attempts over 3 days 3 hours 35 minutes; a redirect is a failure like any answer but 2xx (never followed).
 RETRY_DELAYS = (5, 300, 1800, 7200, 18000, 36000, 36000, 86400, 86400)
 CLAIM_SECONDS = 60.0  # longer than a POST may take; a process that dies mid-send leaves the delivery to another
 USER_AGENT = "CommonsLedger-Webhooks/1"
@@ -94,7 +95,8 @@ def send_one(engine: Engine, sender: Sender, event_id: str, endpoint_id: int) ->
             "webhook-signature": signature_header(sender.key, event.id, timestamp, body),
             "User-Agent": USER_AGENT,
         }
-        status_code = post(target, body, headers, sender.timeout)
+        answer = post(target, body, headers, sender.timeout)
+        status_code, error = answer.status, answer.redirect_words()
     except TargetRefused as exc:
         error = str(exc)
     except Exception as exc:  # no answer: a refusal, a timeout, a broken connection, a TLS failure (logged below)
@@ -174,13 +176,14 @@ def deliver_due(engine: Engine, sender: Sender) -> int:
 
 def replay(engine: Engine, event_id: str, endpoint_id: int | None = None) -> int:
     """Send an event again, with its original id, to one endpoint or every enabled endpoint that had it; how many
-    deliveries were put back in the queue."""
+    deliveries were put back in the queue. A replay starts the retry schedule afresh (the log keeps every attempt):
+    a delivery that had failed for good is otherwise given up after its first failure again."""
     with engine.begin() as conn:
         enabled = sa.select(ENDPOINTS.c.id).where(ENDPOINTS.c.enabled.is_(True))
         query = (
             sa.update(DELIVERIES)
             .where(DELIVERIES.c.event_id == event_id, DELIVERIES.c.endpoint_id.in_(enabled))
-            .values(status="pending", next_attempt_at=time.time(), claimed_by=None, claimed_until=None)
+            .values(status="pending", attempts=0, next_attempt_at=time.time(), claimed_by=None, claimed_until=None)
         )
         if endpoint_id is not None:
             query = query.where(DELIVERIES.c.endpoint_id == endpoint_id)

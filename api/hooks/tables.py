@@ -43,7 +43,7 @@ class HookDelivery(SQLModel, table=True):
     event_id: str = Field(primary_key=True, max_length=64)
     endpoint_id: int = Field(primary_key=True)
     status: str = Field(max_length=12)  # pending, delivered, failed (retries exhausted), dropped, disabled
-    attempts: int = Field(default=0)
+    attempts: int = Field(default=0)  # since it was queued or last replayed (the attempt log keeps them all)
     next_attempt_at: float
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_until: float | None = Field(default=None)

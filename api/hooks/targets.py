@@ -111,9 +111,41 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
-def post(target: Target, body: bytes, headers: dict[str, str], timeout: float = 10.0) -> int:
-    """POST `body` to the checked target, connecting to its pinned address; the HTTP status. Raises OSError
-    (including timeouts) and http.client.HTTPException when there is no answer."""
+@dataclass(frozen=True)
+class Answer:
+    """What an endpoint answered: its HTTP status, and where a redirect pointed (never followed)."""
+
+    status: int
+    location: str | None = None
+
+    def redirect_words(self) -> str | None:
+        """For a 3xx answer, the sentence the delivery log keeps: that it was not followed, and to which origin it
+        pointed (scheme, host and port only: a path may hold the other side's token); None for any other answer."""
+        if not 300 <= self.status < 400:
+            return None
+        parts = urlsplit(self.location or "")
+        try:
+            port = f":{parts.port}" if parts.port else ""
+        except ValueError:
+            port = ""
+        if parts.scheme in ("http", "https") and parts.hostname:
+            host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+            where = f"a redirect to {parts.scheme}://{host}{port}"
+        elif self.location and not parts.scheme and not parts.netloc:
+            where = "a redirect elsewhere on the same host"
+        elif self.location:
+            where = "a redirect to an address that is not http(s)"
+        else:
+            where = "a redirect with no Location"
+        return (
+            f"answered {self.status}, {where}, which is not followed: webhooks go only to the URL registered "
+            "(if the endpoint moved, add its new URL and remove this one)"
+        )[:300]
+
+
+def post(target: Target, body: bytes, headers: dict[str, str], timeout: float = 10.0) -> Answer:
+    """POST `body` to the checked target, connecting to its pinned address; its answer, redirects not followed.
+    Raises OSError (including timeouts) and http.client.HTTPException when there is no answer."""
     if target.scheme == "https":
         connection: http.client.HTTPConnection = _PinnedHTTPS(target, timeout)
     else:
@@ -129,6 +161,6 @@ def post(target: Target, body: bytes, headers: dict[str, str], timeout: float = 
         )
         answer = connection.getresponse()
         answer.read(MAX_ANSWER)
-        return answer.status
+        return Answer(answer.status, answer.getheader("Location"))
     finally:
         connection.close()

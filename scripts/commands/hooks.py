@@ -106,5 +106,6 @@ def log_command(
         return print_json(attempts)
     for a in attempts:
         when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(a["at"]))
-        answer = f"HTTP {a['status_code']}" if a["status_code"] is not None else escape(a["error"] or "")
+        said = [f"HTTP {a['status_code']}"] if a["status_code"] is not None else []
+        answer = ": ".join(said + ([escape(a["error"])] if a["error"] else []))  # a redirect has both
         out.print(f"{when}  endpoint {a['endpoint_id']}  {a['event_id']} {a['type']}  {answer}")
