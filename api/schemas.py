@@ -179,10 +179,31 @@ class QuorumProgress(SQLModel):
     percent_of_quorum: float | None
 
 
+class MemberNamed(SQLModel):
+    address: str
+    handle: str | None  # None for an address never admitted
+
+
+class InitiativeOrigin(SQLModel):
+    """The members' initiative a proposal came from: its author and co-signers as `InitiativeSubmitted` names them
+    (the proposal's on-chain proposer is then the Initiatives contract)."""
+
+    id: int
+    revision: int
+    author: str
+    author_handle: str | None
+    supporters: list[MemberNamed] = Field(description="The members whose signatures put it to a vote, the author aside")
+
+
 class ProposalDetail(ProposalPublic):
     """One proposal with everything: text, actions in words, timeline, quorum progress and its first 100 votes
     (`votes_next_after`: the cursor for /api/proposals/{id}/votes?after=…, None when these are all)."""
 
+    proposed_by: str = Field(
+        description="Who proposed it, in words: '@ada (0x…)', or for an initiative '@ada (0x…) through initiative 3, "
+        "supported by 4 members, put to a vote by the Initiatives contract (0x…)' (that contract is the on-chain `proposer`)"
+    )
+    initiative: InitiativeOrigin | None = Field(description="The initiative it came from, if members raised it")
     description: str
     actions: list[ActionPublic]
     timelock_id: str | None  # its timelock operation once queued: the subject of the timelock's decision-log entries

@@ -2,7 +2,9 @@
 
 import json
 
+from governance.initiatives import Initiatives
 from tests.helpers import carry_through, key_of
+from tests.test_initiatives import draft, submit, support
 
 pytest_plugins = ["tests.cli_support"]  # `run`
 
@@ -49,3 +51,30 @@ def test_an_outsider_cannot_draft(run, commons, tmp_path):
     actions.write_text(ACTIONS)
     result = run("initiative", "draft", str(actions), "--text", str(run.text), key=key_of(outsider))
     assert result.returncode != 0 and "only members draft" in result.stderr, result.stderr
+
+
+def test_a_proposal_from_an_initiative_names_its_author_and_supporters(run, commons, founders):
+    initiatives = Initiatives(commons)
+    initiative_id = draft(initiatives, founders[2])
+    for supporter in founders[3:5]:
+        support(initiatives, initiative_id, supporter)
+    proposal_id = submit(initiatives, initiative_id)
+    contract = commons.manifest.initiatives
+    supporters = [(s.address, f"founder{founders.index(s)}") for s in sorted(founders[3:5], key=lambda s: int(s.address, 16))]
+    through = (
+        f"through initiative {initiative_id}, supported by 2 members, put to a vote by the Initiatives contract ({contract})"
+    )
+    shown = run("proposal", str(proposal_id), extra_env={"COLUMNS": "300"})
+    assert shown.returncode == 0, shown.stderr
+    assert f"proposed by founder2 ({founders[2].address}) {through}" in shown.stdout, shown.stdout
+    assert "supported by " + ", ".join(f"{handle} ({address})" for address, handle in supporters) in shown.stdout
+    answer = json.loads(run("proposal", str(proposal_id), "--json").stdout)
+    assert answer["proposer"] == contract  # on-chain, the contract proposed it
+    assert answer["proposed_by"] == f"@founder2 ({founders[2].address}) {through}"  # the API's words
+    assert answer["initiative"] == {
+        "id": initiative_id,
+        "revision": 0,
+        "author": founders[2].address,
+        "author_handle": "founder2",
+        "supporters": [{"address": address, "handle": handle} for address, handle in supporters],
+    }

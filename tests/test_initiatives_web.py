@@ -59,9 +59,15 @@ def test_draft_support_and_put_to_a_vote_from_the_page(wallet_tab, server, commo
     assert event["author"] == founders[2].address
     carry_through(commons, view.proposal_id, founders)
     assert commons.state(view.proposal_id) == "executed"
+    asked = []
+    tab.on("request", lambda request: asked.append(request.url))
     tab.click("#initiative-proposal-link")
     tab.wait_for_selector("h1:has-text('Seeds for the spring beds')")
-    assert "proposed by @founder2" in tab.inner_text(".meta")  # the author, not the Initiatives contract
+    # The author and supporters, not the Initiatives contract, as the proposal's own answer names them.
+    supporters = ", ".join(f"@founder{founders.index(s)}" for s in sorted(founders[3:5], key=lambda s: int(s.address, 16)))
+    meta = tab.inner_text(".meta")
+    assert f"proposed by @founder2 through initiative {initiative_id}, supported by {supporters}" in meta, meta
+    assert not [url for url in asked if "/api/initiatives" in url]  # no scan of the initiatives for its author
     tab.click("#proposal-initiative-link")
     tab.wait_for_selector(".initiative-progress-words:has-text('3 of 3 supporters')")
     assert author.errors == [] and tab.errors == []

@@ -2,7 +2,8 @@
 members table (who is a member now) and the indexed block's time, so a reorg's rollback of the log undoes them too.
 
 A signature counts when it is its supporter's latest for the initiative, for the current revision, not withdrawn
-since, unexpired at the indexed block, and its supporter is a member now: what `Initiatives.submit` checks.
+since, unexpired at the indexed block, and its supporter is a member now; the author counts while a member, and an
+initiative whose author has left cannot be put to a vote at all: what `Initiatives.submit` checks.
 """
 
 import json
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from api.cache.action_words import read_actions
-from api.cache.tables import LOG, MEMBERS, PROPOSALS
+from api.cache.tables import LOG, MEMBERS, NOT_A_VOTE, PROPOSALS
 from governance import actions as act
 from governance.reverts import moment
 from governance.vocabulary import INITIATIVE_SETTING_EVENTS
@@ -52,7 +53,11 @@ def _build(conn: Connection, at: RowMapping) -> list[dict]:
     share, lifetime = _settings(conn)
     need = needed(conn, share)
     now = at["block_timestamp"]
-    members = {a: h for a, h, m in conn.execute(sa.select(MEMBERS.c.address, MEMBERS.c.handle, MEMBERS.c.is_member)) if m}
+    handles, members = {}, set()  # everyone ever admitted by handle; who is a member now
+    for address, handle, is_member in conn.execute(sa.select(MEMBERS.c.address, MEMBERS.c.handle, MEMBERS.c.is_member)):
+        handles[address] = handle
+        if is_member:
+            members.add(address)
     found: dict[int, dict] = {}
     posted: dict[int, dict[str, dict]] = defaultdict(dict)
     nonces: dict[int, dict[str, int]] = defaultdict(dict)
@@ -110,7 +115,12 @@ def _build(conn: Connection, at: RowMapping) -> list[dict]:
             status = "withdrawn" if item["withdrawn"] else "expired" if now > expires_at else "open"
             if status == "open" and item["revision"] > 0:
                 status = "revised"
-        count = 1 + len(supporters)
+        # Once proposed, the support it had when submitted; before, only members count, the author included.
+        author_is_member = item["author"] in members
+        count = len(supporters) + (1 if status == "proposed" or author_is_member else 0)
+        progress = f"{count} of {need} supporters"
+        if status in ("open", "revised") and not author_is_member:
+            progress += "; its author is no longer a member, so it cannot be put to a vote"
         number = numbers.get(item["proposal_id"]) if item["proposal_id"] else None
         result.append(
             {
@@ -118,11 +128,12 @@ def _build(conn: Connection, at: RowMapping) -> list[dict]:
                 "title": act.proposal_title(item["description"]),
                 "description": item["description"],
                 "author": item["author"],
-                "author_handle": members.get(item["author"]),
+                "author_handle": handles.get(item["author"]),
+                "author_is_member": author_is_member,
                 "revision": item["revision"],
                 "status": status,
                 "status_words": _status_words(status, number, expires_at),
-                "supporters": [{"address": s, "handle": members.get(s)} for s in supporters],
+                "supporters": [{"address": s, "handle": handles.get(s)} for s in supporters],
                 # What `submit` takes, for whoever puts it to a vote (the page, the relay): the counting signatures.
                 "signatures": []
                 if status == "proposed"
@@ -132,8 +143,8 @@ def _build(conn: Connection, at: RowMapping) -> list[dict]:
                 ],
                 "support_count": count,
                 "needed": need,
-                "progress": f"{count} of {need} supporters",
-                "threshold_met": count >= need,
+                "progress": progress,
+                "threshold_met": count >= need and (status == "proposed" or author_is_member),
                 "drafted_at": item["drafted_at"],
                 "revised_at": item["revised_at"],
                 "expires_at": expires_at,
@@ -169,6 +180,49 @@ def initiative_detail(conn: Connection, at: RowMapping, ident: int) -> dict | No
             ]
             return item
     return None
+
+
+def proposal_origin(conn: Connection, proposal) -> dict:
+    """`proposed_by` (in words) and `initiative` (InitiativeOrigin, or None) of the proposal row `proposal`.
+
+    An initiative's proposal is proposed on-chain by the Initiatives contract; its author and supporters are named
+    only by the InitiativeSubmitted entry about its initiative (the row's initiative_id, set by the projection)."""
+    if proposal.initiative_id is None:
+        handle = conn.execute(sa.select(MEMBERS.c.handle).where(MEMBERS.c.address == proposal.proposer)).scalar()
+        return {"proposed_by": member_in_words(proposal.proposer, handle), "initiative": None}
+    # NOT_A_VOTE in the partial index's own words, so SQLite finds the entry through it (as a proposal's timeline).
+    data = conn.execute(
+        sa.select(LOG.c.data).where(
+            sa.text(NOT_A_VOTE), LOG.c.subject == f"initiative:{proposal.initiative_id}", LOG.c.kind == "InitiativeSubmitted"
+        )
+    ).scalar_one()
+    submitted = json.loads(data)
+    named = [submitted["author"], *submitted["supporters"]]
+    handles = dict(conn.execute(sa.select(MEMBERS.c.address, MEMBERS.c.handle).where(MEMBERS.c.address.in_(named))).all())
+    origin = {
+        "id": proposal.initiative_id,
+        "revision": int(submitted["revision"]),
+        "author": submitted["author"],
+        "author_handle": handles.get(submitted["author"]),
+        "supporters": [{"address": s, "handle": handles.get(s)} for s in submitted["supporters"]],
+    }
+    return {"proposed_by": initiative_proposed_by(origin, proposal.proposer), "initiative": origin}
+
+
+def member_in_words(address: str, handle: str | None) -> str:
+    """'@ada (0x…)' as the API names a member in words, or the bare address of anyone else."""
+    return f"@{handle} ({address})" if handle else address
+
+
+def initiative_proposed_by(origin: dict, contract: str) -> str:
+    """'@ada (0x…) through initiative 3, supported by 4 members, put to a vote by the Initiatives contract (0x…)': who
+    proposed it in truth, read after 'proposed by' (`commons proposal` says the same, scripts/commands/read.py)."""
+    n = len(origin["supporters"])
+    author = member_in_words(origin["author"], origin["author_handle"])
+    return (
+        f"{author} through initiative {origin['id']}, supported by {n} member{'s' if n != 1 else ''}, "
+        f"put to a vote by the Initiatives contract ({contract})"
+    )
 
 
 def participation(conn: Connection) -> dict:

@@ -160,6 +160,7 @@ class ProposalRow:
     canceled_block: int | None = None
     canceled_tx: str | None = None
     canceled_time: int | None = None
+    initiative_id: int | None = None
 
 
 @dataclass
@@ -251,6 +252,11 @@ class Projection:
             self.settings[setting] = SettingRow(setting, int(e.args[argument]), e.block_number, e.timestamp)
         elif name == "ProposalCreated":
             self._created(e)
+        elif name == "InitiativeSubmitted":
+            # Emitted right after the governor's ProposalCreated, in the same transaction: the proposal is held.
+            held = self._proposal(str(e.args["proposalId"]))
+            if held is not None:
+                held.set(initiative_id=int(e.args["id"]))
         elif name == "CallScheduled":
             self.scheduled[e.tx_hash].append(e.args["id"])
         elif name in LIFECYCLE_EVENTS or name in TIMELOCK_EVENTS:

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from api.cache import treasury_queries
 from api.cache.action_words import read_actions
+from api.cache.initiative_queries import proposal_origin
 from api.cache.tables import A_DELEGATION, CURSOR, DELEGATEE, LOG, MEMBERS, NOT_A_VOTE, PROPOSALS, SETTINGS, STEWARDS, VOTES
 from api.exports import EXPORT_CHUNK
 from api.schemas import DecisionEntryPublic, ProposalPublic
@@ -256,6 +257,7 @@ def proposal_detail(conn: Connection, row, at: RowMapping) -> dict:
     first_votes = votes_page(conn, row, None, VOTES_IN_DETAIL)
     return {
         **proposal_public(row, at["block_timestamp"]),
+        **proposal_origin(conn, row),
         "description": row.description,
         "actions": _actions(conn, row, at),
         "timelock_id": row.timelock_id,

@@ -197,6 +197,9 @@ class Proposal(SQLModel, table=True):
     canceled_block: int | None = Field(default=None, sa_type=sa.BigInteger)
     canceled_tx: str | None = Field(default=None, max_length=66)
     canceled_time: int | None = Field(default=None, sa_type=sa.BigInteger)
+    # The members' initiative it came from (its proposer is then the Initiatives contract): the subject
+    # `initiative:<id>` of the InitiativeSubmitted entry naming its author and supporters.
+    initiative_id: int | None = Field(default=None, sa_type=sa.BigInteger)
 
 
 class Vote(SQLModel, table=True):

@@ -47,6 +47,7 @@ class InitiativePublic(BaseModel):
     description: str
     author: str
     author_handle: str | None
+    author_is_member: bool  # only while a member does the author count, or can the initiative be put to a vote
     revision: int
     status: str
     status_words: str

@@ -1,5 +1,6 @@
 """`commons info`, `members`, `stewards`, `proposals`, `proposal`: the commons as the chain says it is now."""
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Annotated
 
@@ -7,8 +8,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from governance.client import ProposalView, when
+from governance.client import Commons, ProposalView, when
 from governance.errors import InvalidInput
+from governance.initiatives import Initiatives
 from governance.treasury_acts import holdings
 from governance.vocabulary import PROPOSAL_STATES, STATE_IN_WORDS
 from scripts.console import eth, out, print_json, settings_in_words
@@ -24,6 +26,52 @@ def quorum_in_words(view: ProposalView) -> str:
     return f"Quorum not reached: {counted}; {missing} more For or Abstain vote{'s' if missing != 1 else ''} needed."
 
 
+def initiative_origin(commons: Commons, view: ProposalView, handles: dict[str, str]) -> dict | None:
+    """The initiative proposal `view` came from, as the API's InitiativeOrigin shapes it (author and supporters as
+    `InitiativeSubmitted` names them), or None if the Initiatives contract did not propose it."""
+    contract = commons.manifest.initiatives
+    if not contract or view.proposer.lower() != contract.lower():
+        return None
+    logs = (
+        Initiatives(commons)
+        .contract.events.InitiativeSubmitted()
+        .get_logs(from_block=commons.manifest.deployment_block, argument_filters={"proposalId": view.id})
+    )
+    if not logs:
+        return None
+    a = logs[0]["args"]
+    return {
+        "id": a["id"],
+        "revision": a["revision"],
+        "author": a["author"],
+        "author_handle": handles.get(a["author"]),
+        "supporters": [{"address": s, "handle": handles.get(s)} for s in a["supporters"]],
+    }
+
+
+def proposed_by(view: ProposalView, origin: dict | None, named: Callable[[str, str | None], str]) -> str:
+    """Who proposed it in truth, each member as `named` names them: in the API's words (api/cache/initiative_queries.py)
+    '@ada (0x…)', or for an initiative '@ada (0x…) through initiative 3, supported by 4 members, put to a vote by the
+    Initiatives contract (0x…)'."""
+    if origin is None:
+        return named(view.proposer, view.proposer_handle or None)
+    n = len(origin["supporters"])
+    return (
+        f"{named(origin['author'], origin['author_handle'])} through initiative {origin['id']}, "
+        f"supported by {n} member{'s' if n != 1 else ''}, put to a vote by the Initiatives contract ({view.proposer})"
+    )
+
+
+def as_in_the_api(address: str, handle: str | None) -> str:
+    """'@ada (0x…)', as the API names a member in words; the bare address of anyone else."""
+    return f"@{handle} ({address})" if handle else address
+
+
+def as_in_tables(address: str, handle: str | None) -> str:
+    """'ada (0x…)', as this command's tables name a member (markup escaped); the bare address of anyone else."""
+    return f"{escape(handle)} ({address})" if handle else address
+
+
 def _proposal_json(view: ProposalView, votes: list | None = None) -> dict:
     data = asdict(view)
     data["id"] = str(view.id)
@@ -35,8 +83,7 @@ def _proposal_json(view: ProposalView, votes: list | None = None) -> dict:
 
 
 def _named(address: str, handles: dict[str, str]) -> str:
-    handle = handles.get(address)
-    return f"{escape(handle)} ({address})" if handle else address
+    return as_in_tables(address, handles.get(address))
 
 
 @reads
@@ -128,10 +175,15 @@ def proposal(proposal: ProposalArgument, how: Reading):
     commons = how.commons()
     view = commons.proposal(commons.resolve_proposal(proposal))
     votes, handles = commons.votes(view.id), commons.handles()
+    origin = initiative_origin(commons, view, handles)
     if how.as_json:
-        return print_json(_proposal_json(view, votes))
+        return print_json(
+            _proposal_json(view, votes) | {"proposed_by": proposed_by(view, origin, as_in_the_api), "initiative": origin}
+        )
     out.print(f"[bold]{view.label} {escape(view.title)}[/]  ({view.state}: it {STATE_IN_WORDS[view.state]})")
-    out.print(f"id {view.id}\nproposed by {_named(view.proposer, handles)}")
+    out.print(f"id {view.id}\nproposed by {proposed_by(view, origin, as_in_tables)}")
+    if origin is not None:
+        out.print("supported by " + ", ".join(as_in_tables(s["address"], s["handle"]) for s in origin["supporters"]))
     out.print(
         f"voting {when(view.snapshot)} → {when(view.deadline)}" + (f"; executable from {when(view.eta)}" if view.eta else "")
     )

@@ -30,13 +30,23 @@ function timelineSteps(p) {
   return steps.sort((a, b) => a.when - b.when);
 }
 
+/** Who proposed it: its proposer, or for an initiative its author, the initiative and the members who supported it
+ * (the API's `initiative`; on-chain the Initiatives contract proposed it, as `proposed_by` says in words). */
+function proposedBy(p, names) {
+  const origin = p.initiative;
+  if (!origin) return h("span", { class: "muted", title: p.proposer }, ` · proposed by ${names.proposer}`);
+  const named = (address, handle) => (handle ? `@${handle}` : shortAddress(address));
+  const supporters = origin.supporters.map((s) => named(s.address, s.handle));
+  return h("span", { class: "muted", id: "proposed-by", title: p.proposedBy },
+    ` · proposed by ${named(origin.author, origin.author_handle)} through `,
+    h("a", { href: `#/ideas/${origin.id}`, id: "proposal-initiative-link" }, `initiative ${origin.id}`),
+    `, supported by ${supporters.join(", ")}; put to a vote by the Initiatives contract`);
+}
+
 const heading = (p, names) => [
   h("p", {}, h("a", { href: "#/proposals" }, "← All proposals")),
   h("h1", {}, h("span", { class: "number" }, `#${p.number} `), p.title),
-  h("div", { class: "meta" }, stateBadge(p.state), ` ${whenText(p)}`,
-    h("span", { class: "muted", title: p.proposer }, ` · proposed by ${names.proposer}`),
-    names.initiative ? h("span", { class: "muted" }, " from ",
-      h("a", { href: `#/ideas/${names.initiative.id}`, id: "proposal-initiative-link" }, `initiative ${names.initiative.id}`)) : null),
+  h("div", { class: "meta" }, stateBadge(p.state), ` ${whenText(p)}`, proposedBy(p, names)),
 ];
 
 const text = (p) => [
@@ -97,23 +107,18 @@ const SECTIONS = [heading, tallies, () => h("section", { id: "vote-panel", class
 
 /** Handles for the addresses a proposal mentions: its proposer, and members named in its actions' words. */
 async function namesIn(p) {
-  const [proposer, handles, initiative] = await Promise.all([handleOf(p.proposer), memberHandles(), initiativeOf(p)]);
+  const [proposer, handles] = await Promise.all([p.initiative ? null : handleOf(p.proposer), memberHandles()]);
   // The API names members '@handle (0x…)'; the page says '@handle' alone for any member it knows, named or bare.
   const inWords = (words) => words.replace(/@[\w.-]+ \((0x[0-9a-fA-F]{40})\)|(0x[0-9a-fA-F]{40})/g, (whole, named, bare) =>
     (handles.has(named ?? bare) ? `@${handles.get(named ?? bare)}` : whole));
-  if (initiative) return { proposer: initiative.author_handle ? `@${initiative.author_handle}` : initiative.author, inWords, initiative };
   return { proposer, inWords };
-}
-
-/** The initiative a proposal came from (its author is the proposer people mean), or null. */
-async function initiativeOf(p) {
-  const answer = await fetch(`/api/initiatives?status=proposed&limit=500`).then((r) => (r.ok ? r.json() : null)).catch(() => null);
-  return answer?.data.find((i) => i.proposal_id === String(p.id)) ?? null;
 }
 
 /** One proposal, by number or id; `keep` are nodes (the progress of a vote just cast) to keep in its vote panel. */
 export async function proposalPage(ref, _params, keep = []) {
-  const p = normProposal(await api.proposal(ref));
+  const answer = await api.proposal(ref);
+  // Who proposed it in truth: the initiative it came from (author, supporters) and `proposed_by` in words.
+  const p = { ...normProposal(answer), initiative: answer.initiative ?? null, proposedBy: answer.proposed_by ?? "" };
   const names = await namesIn(p);
   const page = h("article", { class: "proposal", "data-proposal": p.id }, SECTIONS.map((section) => section(p, names)));
   fillVotePanel(page.querySelector("#vote-panel"), p, keep, async (steps) => fill(view(), await proposalPage(p.id, null, [steps])));
