@@ -12,7 +12,8 @@ from api.app import create_app
 from api.cache import queries
 from api.cache.queries import LogFilter
 from api.db import make_engine
-from api.schemas import DecisionsPublic, ProposalDetail, VotesPublic
+from api.routes.decisions import DecisionPagePublic
+from api.schemas import ProposalDetail, VotesPublic
 from governance import actions as act
 from governance.client import Commons
 from tests.cache_support import _empty_postgres, fresh_sqlite, indexer_for
@@ -79,7 +80,7 @@ def test_answers_written_from_rows_are_the_bytes_their_response_models_write(app
             for after, before, limit in ((None, None, 100), (3, None, 2), (None, at["log_seq"], 2)):
                 page = queries.decisions_page(conn, at, wanted, after, before, limit)
                 cursors = (f"&after={after}" if after is not None else "") + (f"&before={before}" if before else "")
-                expected[f"/api/decisions?{query}&limit={limit}{cursors}"] = model_bytes(DecisionsPublic, page)
+                expected[f"/api/decisions?{query}&limit={limit}{cursors}"] = model_bytes(DecisionPagePublic, page)
     detail = json.loads(expected[f"/api/proposals/{proposal_id}"])
     assert "@founder5" in detail["actions"][0]["in_words"] and detail["votes_next_after"] is not None
     for path, body in expected.items():

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from api import exports
 from api.app import create_app
 from api.cache import queries
+from api.notify.words import Names, entry_words
 from api.routes.decisions import CSV_COLUMNS as LOG_COLUMNS
 from api.routes.treasury import CSV_COLUMNS as FLOW_COLUMNS
 from governance.client import Commons
@@ -110,9 +111,12 @@ def test_decision_log_exports_are_byte_for_byte_as_built_in_one_piece(client):
     assert jsonl.content == "".join(canonical_json(e) + "\n" for e in entries).encode()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(LOG_COLUMNS)
-    for entry in entries:
-        writer.writerow([canonical_json(entry["data"]) if c == "data" else entry[c] for c in LOG_COLUMNS])
+    writer.writerow([*LOG_COLUMNS, "in_words"])
+    with client.app.state.engine.connect() as conn:
+        names = Names.read(conn)
+        for entry in entries:
+            words = entry_words(entry["kind"], entry["data"], names, entry["tx_hash"], entry["seq"])
+            writer.writerow([canonical_json(entry["data"]) if c == "data" else entry[c] for c in LOG_COLUMNS] + [words])
     assert client.get("/api/decisions/export.csv").content == buffer.getvalue().encode()
 
 

@@ -1,12 +1,15 @@
 """Decision-log entries as sentences, as the page says them (api/static/words.js `decisionWords`), for feeds and
-webhooks. Members are named by handle, proposals by number and title; text from the chain is flattened to one line."""
+webhooks. Members are named by handle, proposals by number and title; text from the chain is flattened to one line.
+The timelock's entries say the call they schedule, carry out or cancel, and whether a vote decided it
+(api/cache/decision_words.py, the same words the log's page answer serves)."""
 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
+from api.cache.decision_words import TimelockCalls
 from api.cache.projection import SETTING_EVENTS
 from api.cache.tables import MEMBERS, PROPOSALS
 from api.cache.treasury_tables import TreasuryAsset
@@ -35,13 +38,17 @@ class Names:
     handles: dict[str, str] = field(default_factory=dict)
     proposals: dict[str, tuple[int, str]] = field(default_factory=dict)
     assets: dict[str, tuple[str, int]] = field(default_factory=dict)  # token address (lower case) → symbol, decimals
+    calls: TimelockCalls | None = None  # reads the timelock's entries (None: they say only which action it was)
 
     @classmethod
-    def read(cls, conn: Connection) -> "Names":
+    def read(cls, conn: Connection, engine: Engine | None = None) -> "Names":
+        """Names read through `conn`; with an `engine`, timelock calls named later are looked up through short
+        connections of its own (a streamed export holds none open)."""
         handles: dict[str, str] = {a: h for a, h in conn.execute(sa.select(MEMBERS.c.address, MEMBERS.c.handle))}
         rows = conn.execute(sa.select(PROPOSALS.c.proposal_id, PROPOSALS.c.number, PROPOSALS.c.title)).all()
         assets = {r.address.lower(): (r.symbol, r.decimals) for r in conn.execute(sa.select(ASSETS))}
-        return cls(handles, {r.proposal_id: (r.number, r.title) for r in rows}, assets)
+        calls = TimelockCalls.read(conn, engine, handles)
+        return cls(handles, {r.proposal_id: (r.number, r.title) for r in rows}, assets, calls)
 
     def amount(self, asset: str, amount: str) -> str:
         """'0.5 ETH', '12.5 gUSD', or the smallest units of a token the cache does not know."""
@@ -65,8 +72,15 @@ class Names:
         return found[0] if found else None
 
 
-def entry_words(kind: str, d: dict, names: Names) -> str:
-    """The entry of `kind` with data `d` (the event's arguments, integers as strings) in one sentence."""
+def entry_words(kind: str, d: dict, names: Names, tx_hash: str | None = None, seq: int | None = None) -> str:
+    """The entry of `kind` with data `d` (the event's arguments, integers as strings) in one sentence.
+
+    A timelock entry says the call in words and the proposal #N whose vote decided it, or starts "outside the vote:";
+    its transaction `tx_hash` and position `seq` make that exact when one operation was also scheduled directly (see
+    TimelockCalls.reading)."""
+    call = names.calls.reading(kind, d, tx_hash, seq) if names.calls is not None else None
+    if call is not None:
+        return call.in_words
     match kind:
         case "MemberAdmitted":
             return f"{names.who(d['member'], d.get('handle'))} admitted as member {d.get('tokenId')}"

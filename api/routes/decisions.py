@@ -1,4 +1,7 @@
-"""The decision log: pages, and exports as CSV and JSON lines (each entry with its hash chain), whole or filtered."""
+"""The decision log: pages, and exports as CSV and JSON lines (each entry with its hash chain), whole or filtered.
+
+A page also says, beside its entries and outside what is hashed, what each timelock entry on it does in words, and
+whether a vote decided it (`calls`, from api/cache/decision_words.py)."""
 
 from enum import Enum
 from typing import Annotated
@@ -6,12 +9,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
 
 from api.answer_cache import AnswerCache, json_body, request_key
 from api.cache import queries
+from api.cache.decision_words import calls_of_rows
 from api.cache.queries import LogFilter
 from api.deps import MAX_PAGE, ApiError, answers, connection, indexed_cursor, parse_address
 from api.exports import csv_chunks, line_chunks
+from api.notify.words import Names, entry_words
 from api.schemas import DecisionsPublic
 from governance.decision_log import canonical_json
 from governance.vocabulary import GOVERNANCE_EVENTS
@@ -31,6 +37,8 @@ CSV_COLUMNS = [
     "prev_hash",
     "hash",
 ]
+# After the hashed columns, the entry in words (as the page, the feeds and the webhooks say it): not hashed.
+WORDS_COLUMN = "in_words"
 MAX_SUBJECTS = 20
 Kind = Enum("Kind", {name: name for name in sorted(set().union(*GOVERNANCE_EVENTS.values()))}, type=str)
 KIND_HELP = "Only entries of these kinds (the contracts' event names); repeat for several"
@@ -42,6 +50,26 @@ MEMBER_HELP = (
     "Only entries that concern this address: its membership, stewardship and delegations, its votes and "
     "proposals, and delegations to it"
 )
+
+
+class CallInWordsPublic(SQLModel):
+    """What a timelock entry (CallScheduled, CallExecuted, Cancelled) does, read from its call, and whether a vote
+    decided it. Served beside the entry, never in it: the entry's hash covers the chain's facts only."""
+
+    in_words: str  # the whole sentence, as the page, the Atom feeds and the webhooks say it
+    action: str | None  # the call alone ("Pay 5 ETH from the treasury to 0x…"); None for a cancellation
+    known: bool | None  # the call was decoded (False: nobody can say what it does)
+    power_change: str | None  # a warning when the call changes who holds power
+    proposal_id: str | None  # the passed proposal whose vote decided it
+    proposal_number: int | None
+    outside_the_vote: bool  # scheduled (or cancelled) directly on the timelock, not by the governor for a passed proposal
+    warning: str | None  # why, in a sentence, when outside the vote
+
+
+class DecisionPagePublic(DecisionsPublic):
+    """A page of the decision log, and its timelock entries' calls in words by the entries' `seq` (as strings)."""
+
+    calls: dict[str, CallInWordsPublic] = {}
 
 
 def parse_subject(text: str) -> str:
@@ -75,7 +103,7 @@ def log_filter(
     )
 
 
-@router.get("", response_model=DecisionsPublic)
+@router.get("", response_model=DecisionPagePublic)
 def list_decisions(
     request: Request,
     conn: Annotated[Connection, Depends(connection)],
@@ -94,13 +122,21 @@ def list_decisions(
 ):
     """Entries in chain order, all or those of some kinds, about some subjects or concerning a member (filters combine:
     an entry must pass each one given); `count` is how many match in the whole log, and `head_hash`, the hash of the
-    newest entry of the whole log, pins it."""
+    newest entry of the whole log, pins it. `calls` reads each timelock entry of the page in words, with the proposal
+    #N that decided it or `outside_the_vote` when none did."""
     if after is not None and before is not None:
         raise ApiError(400, "conflicting_cursors", "Give `after` or `before`, not both.")
     cursor = indexed_cursor(conn)
 
-    def page() -> bytes:  # shaped as DecisionsPublic dumps it, each entry's data written as stored
-        return json_body(queries.decisions_page(conn, cursor, wanted, after, before, limit, queries.entry_answer))
+    def page() -> bytes:  # shaped as DecisionPagePublic dumps it, each entry's data written as stored
+        rows = []
+
+        def entry(row) -> dict:
+            rows.append(row)
+            return queries.entry_answer(row)
+
+        shaped = queries.decisions_page(conn, cursor, wanted, after, before, limit, entry)
+        return json_body({**shaped, "calls": calls_of_rows(conn, rows)})
 
     return cache.answer(request_key(request.scope, cursor["block_hash"]), page)
 
@@ -134,10 +170,19 @@ def export_jsonl(
 def export_csv(
     request: Request, conn: Annotated[Connection, Depends(connection)], wanted: Annotated[LogFilter, Depends(log_filter)]
 ):
-    """The log as CSV, whole or filtered as the page is; the `data` column holds the entry's data as canonical JSON."""
+    """The log as CSV, whole or filtered as the page is; the `data` column holds the entry's data as canonical JSON,
+    and the last column, `in_words`, the entry in words (not hashed): a timelock entry's call, with the proposal #N
+    that decided it or "outside the vote" when none did."""
     indexed_cursor(conn)
+    names = Names.read(conn, request.app.state.engine)
     entries = queries.exported_entries(request.app.state.engine, wanted)
-    rows = ([canonical_json(entry["data"]) if c == "data" else entry[c] for c in CSV_COLUMNS] for entry in entries)
+    rows = (
+        [canonical_json(entry["data"]) if c == "data" else entry[c] for c in CSV_COLUMNS]
+        + [entry_words(entry["kind"], entry["data"], names, entry["tx_hash"], entry["seq"])]
+        for entry in entries
+    )
     return StreamingResponse(
-        csv_chunks(CSV_COLUMNS, rows), media_type="text/csv", headers={"Content-Disposition": _file_name(wanted, "csv")}
+        csv_chunks([*CSV_COLUMNS, WORDS_COLUMN], rows),
+        media_type="text/csv",
+        headers={"Content-Disposition": _file_name(wanted, "csv")},
     )

@@ -67,6 +67,7 @@ export function settingValue(name, value, duration) {
  * `names.duration(seconds)` gives "3 days"; `names.support(number)` gives "for", "against" or "abstain";
  * `names.setting(kind)` gives the setting an event changes, { setting, argument }, and `names.role(id)` a timelock
  * role's name, as /api/vocabulary lists them; `names.amount(asset, amount)` gives "0.5 ETH" or "12 gUSD".
+ * A timelock entry's `entry.call` (the page answer's `calls[seq]`) gives its call in words when the API read it.
  */
 export function decisionWords(entry, names) {
   const d = entry.data || {};
@@ -88,9 +89,12 @@ export function decisionWords(entry, names) {
     case "ProposalQueued": return `${names.proposal(d.proposalId)} queued in the timelock`;
     case "ProposalExecuted": return `${names.proposal(d.proposalId)} carried out`;
     case "ProposalCanceled": return `${names.proposal(d.proposalId)} canceled`;
-    case "CallScheduled": return `timelock scheduled action ${Number(d.index) + 1} (waits ${names.duration(d.delay)})`;
-    case "CallExecuted": return `timelock carried out action ${Number(d.index) + 1}`;
-    case "Cancelled": return "timelock operation cancelled";
+    // The API reads the timelock's calls (the page answer's `calls`, api/cache/decision_words.py): the same words as
+    // the feeds and webhooks, with the proposal that decided each call or "outside the vote" when none did.
+    case "CallScheduled": return entry.call?.in_words ??
+      `timelock scheduled action ${Number(d.index) + 1} (waits ${names.duration(d.delay)})`;
+    case "CallExecuted": return entry.call?.in_words ?? `timelock carried out action ${Number(d.index) + 1}`;
+    case "Cancelled": return entry.call?.in_words ?? "timelock operation cancelled";
     case "Contributed": return `${names.who(d.contributor)} contributed ${names.amount(d.asset, d.amount)}`
       + (d.note ? ` (“${d.note}”)` : "");
     case "TokenTracked": return `the treasury now tracks the token ${names.who(d.token)}`;

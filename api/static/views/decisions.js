@@ -47,9 +47,22 @@ async function resolveAbout(text) {
   throw new Error(`“${text}” is neither a member (address or @handle) nor a proposal number.`);
 }
 
+/** A timelock entry's warnings: no vote decided its call, or the call changes who holds power. */
+function callWarnings(call) {
+  if (!call) return [];
+  return [
+    call.outside_the_vote && h("p", { class: "warning outside-the-vote", role: "note" },
+      h("strong", {}, "⚠ Outside the vote: "), call.warning),
+    call.power_change && h("p", { class: "warning power-change" }, `⚠ Power change: ${call.power_change}`),
+    call.known === false && h("p", { class: "warning unknown-call" },
+      "⚠ This call could not be decoded: nobody can say what it does."),
+  ];
+}
+
 function decisionItem(e, names) {
-  return h("li", { "data-seq": e.seq, "data-kind": e.kind },
+  return h("li", { "data-seq": e.seq, "data-kind": e.kind, class: e.call?.outside_the_vote ? "outside-the-vote" : null },
     h("div", {}, h("span", { class: "kind", title: e.kind }, KIND_WORDS[e.kind] ?? e.kind), " ", decisionWords(e, names)),
+    ...callWarnings(e.call),
     h("div", { class: "muted small" }, `${dateTime(e.when)} · block ${e.block} · #${e.seq}`,
       h("span", { class: "hash", title: e.hash }, ` · ${shortHash(e.hash)}`)));
 }
@@ -87,7 +100,9 @@ export async function decisionsPage(_arg, params) {
   let before = total + 1;
   const loadOlder = async () => {
     const page = await api.decisions({ ...filters, before, limit: SHOWN });
-    entries.append(...page.data.map(normDecision).reverse().map((e) => decisionItem(e, names)));
+    // Each timelock entry with its call in words, served beside the hashed entries (`calls`, by sequence number).
+    const withCalls = page.data.map((e) => ({ ...normDecision(e), call: page.calls?.[String(e.seq)] }));
+    entries.append(...withCalls.reverse().map((e) => decisionItem(e, names)));
     before = page.next_before;
     more.hidden = before === null;
     const n = entries.children.length;
