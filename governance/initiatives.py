@@ -121,6 +121,7 @@ class InitiativeView:
     supporters: list[str] = field(default_factory=list)  # with a signature that would count now
     signatures: list[SupportSignature] = field(default_factory=list)
     needed: int = 0  # members whose support (the author's included) it needs now
+    author_is_member: bool = True  # `submit` refuses an initiative whose author has left
 
     @property
     def title(self) -> str:
@@ -128,13 +129,32 @@ class InitiativeView:
 
     @property
     def support_count(self) -> int:
-        """The author and every supporter whose signature counts now."""
-        return 1 + len(self.supporters)
+        """The author (while a member, as `submit` counts) and every supporter whose signature counts now."""
+        return int(self.author_is_member or self.status == "proposed") + len(self.supporters)
 
     @property
     def progress(self) -> str:
-        """'4 of 5 supporters', the author included."""
-        return f"{self.support_count} of {self.needed} supporters"
+        """'4 of 5 supporters', the author included; says so when the author has left, as the API does."""
+        words = f"{self.support_count} of {self.needed} supporters"
+        if self.status == "open" and not self.author_is_member:
+            words += "; its author is no longer a member, so it cannot be put to a vote"
+        return words
+
+
+def member_in_words(address: str, handle: str | None) -> str:
+    """'@ada (0x…)' as the API names a member in words, or the bare address of anyone else."""
+    return f"@{handle} ({address})" if handle else address
+
+
+def initiative_proposed_by(origin: dict, contract: str, named=member_in_words) -> str:
+    """'@ada (0x…) through initiative 3, supported by 4 members, put to a vote by the Initiatives contract (0x…)': who
+    proposed a proposal that an initiative became, in truth (on-chain its proposer is the contract). `origin` is the
+    InitiativeSubmitted entry's initiative, author, author_handle and supporters; `named` names a member."""
+    n = len(origin["supporters"])
+    return (
+        f"{named(origin['author'], origin['author_handle'])} through initiative {origin['id']}, "
+        f"supported by {n} member{'s' if n != 1 else ''}, put to a vote by the Initiatives contract ({contract})"
+    )
 
 
 def support_domain(commons: Commons) -> dict:
@@ -271,6 +291,7 @@ class Initiatives:
             expires_at=expires_at,
             proposal_id=proposal_id,
             needed=self.needed(),
+            author_is_member=self.commons.membership.functions.isMember(author).call(),
         )
         if word == "open":
             view.signatures = self.counting_signatures(view, now)

@@ -131,6 +131,12 @@ def test_a_removed_author_no_longer_counts_and_the_initiative_cannot_be_put_to_a
     assert (body["support_count"], body["needed"], body["threshold_met"]) == (2, 3, False)  # 3 of 3 before the vote
 
 
+def test_the_cli_s_library_counts_a_removed_author_as_the_api_and_the_chain_do(indexed, w3, deployed):
+    view = Initiatives(Commons(w3, deployed)).initiative(5)
+    assert (view.author_is_member, view.support_count, view.needed) == (False, 2, 3)
+    assert view.progress == "2 of 3 supporters; its author is no longer a member, so it cannot be put to a vote"
+
+
 def test_a_removed_supporter_no_longer_counts(client):
     body = client.get("/api/initiatives/6").json()
     assert [s["handle"] for s in body["supporters"]] == ["founder3"] and len(body["signatures"]) == 1

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from api.cache.action_words import read_actions
 from api.cache.tables import LOG, MEMBERS, NOT_A_VOTE, PROPOSALS
 from governance import actions as act
+from governance.initiatives import initiative_proposed_by, member_in_words
 from governance.reverts import moment
 from governance.vocabulary import INITIATIVE_SETTING_EVENTS
 
@@ -207,22 +208,6 @@ def proposal_origin(conn: Connection, proposal) -> dict:
         "supporters": [{"address": s, "handle": handles.get(s)} for s in submitted["supporters"]],
     }
     return {"proposed_by": initiative_proposed_by(origin, proposal.proposer), "initiative": origin}
-
-
-def member_in_words(address: str, handle: str | None) -> str:
-    """'@ada (0x…)' as the API names a member in words, or the bare address of anyone else."""
-    return f"@{handle} ({address})" if handle else address
-
-
-def initiative_proposed_by(origin: dict, contract: str) -> str:
-    """'@ada (0x…) through initiative 3, supported by 4 members, put to a vote by the Initiatives contract (0x…)': who
-    proposed it in truth, read after 'proposed by' (`commons proposal` says the same, scripts/commands/read.py)."""
-    n = len(origin["supporters"])
-    author = member_in_words(origin["author"], origin["author_handle"])
-    return (
-        f"{author} through initiative {origin['id']}, supported by {n} member{'s' if n != 1 else ''}, "
-        f"put to a vote by the Initiatives contract ({contract})"
-    )
 
 
 def participation(conn: Connection) -> dict:

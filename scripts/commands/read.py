@@ -10,7 +10,7 @@ from rich.table import Table
 
 from governance.client import Commons, ProposalView, when
 from governance.errors import InvalidInput
-from governance.initiatives import Initiatives
+from governance.initiatives import Initiatives, initiative_proposed_by, member_in_words
 from governance.treasury_acts import holdings
 from governance.vocabulary import PROPOSAL_STATES, STATE_IN_WORDS
 from scripts.console import eth, out, print_json, settings_in_words
@@ -50,21 +50,10 @@ def initiative_origin(commons: Commons, view: ProposalView, handles: dict[str, s
 
 
 def proposed_by(view: ProposalView, origin: dict | None, named: Callable[[str, str | None], str]) -> str:
-    """Who proposed it in truth, each member as `named` names them: in the API's words (api/cache/initiative_queries.py)
-    '@ada (0x…)', or for an initiative '@ada (0x…) through initiative 3, supported by 4 members, put to a vote by the
-    Initiatives contract (0x…)'."""
+    """Who proposed it in truth, each member as `named` names them (the API's words with `member_in_words`)."""
     if origin is None:
         return named(view.proposer, view.proposer_handle or None)
-    n = len(origin["supporters"])
-    return (
-        f"{named(origin['author'], origin['author_handle'])} through initiative {origin['id']}, "
-        f"supported by {n} member{'s' if n != 1 else ''}, put to a vote by the Initiatives contract ({view.proposer})"
-    )
-
-
-def as_in_the_api(address: str, handle: str | None) -> str:
-    """'@ada (0x…)', as the API names a member in words; the bare address of anyone else."""
-    return f"@{handle} ({address})" if handle else address
+    return initiative_proposed_by(origin, view.proposer, named)
 
 
 def as_in_tables(address: str, handle: str | None) -> str:
@@ -178,7 +167,7 @@ def proposal(proposal: ProposalArgument, how: Reading):
     origin = initiative_origin(commons, view, handles)
     if how.as_json:
         return print_json(
-            _proposal_json(view, votes) | {"proposed_by": proposed_by(view, origin, as_in_the_api), "initiative": origin}
+            _proposal_json(view, votes) | {"proposed_by": proposed_by(view, origin, member_in_words), "initiative": origin}
         )
     out.print(f"[bold]{view.label} {escape(view.title)}[/]  ({view.state}: it {STATE_IN_WORDS[view.state]})")
     out.print(f"id {view.id}\nproposed by {proposed_by(view, origin, as_in_tables)}")
