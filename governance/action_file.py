@@ -16,6 +16,15 @@
     token = "gUSD"
     amount = "12.5"
 
+    [[action]]            # track (or untrack) a token: its address, or the symbol of a token tracked now
+    kind = "track"
+    token = "0x…"
+
+    [[action]]            # the initiatives' settings: support-share in percent, initiative-lifetime as a duration
+    kind = "setting"
+    name = "support-share"
+    value = "20%"
+
 Every action is checked before anything is sent; the first problem is reported with the action's number.
 """
 
@@ -36,6 +45,8 @@ KINDS: dict[str, tuple[tuple[str, ...], dict[str, Any], Callable[..., act.Action
     "recall": (("address",), {}, lambda a, address: act.recall_steward(a, address)),
     "pay": (("recipient", "eth"), {}, lambda a, recipient, eth: act.pay(recipient, act.parse_eth(str(eth)))),
     "setting": (("name", "value"), {}, lambda a, name, value: act.change_setting(a, name, act.setting_value(name, str(value)))),
+    "track": (("token",), {}, lambda a, token: act.track_token(a, token)),
+    "untrack": (("token",), {}, lambda a, token: act.untrack_token(a, token)),
     "call": (
         ("target", "signature"),
         {"args": [], "value_eth": "0"},
@@ -43,7 +54,9 @@ KINDS: dict[str, tuple[tuple[str, ...], dict[str, Any], Callable[..., act.Action
     ),
 }
 
-TEXT_FIELDS = {"address", "handle", "recipient", "name", "target", "signature"}
+TEXT_FIELDS = {"address", "handle", "recipient", "name", "target", "signature", "token"}
+# Kinds whose `token` may be a tracked token's symbol (found by `asset_of`) as well as an address.
+TOKEN_KINDS = ("track", "untrack")
 
 
 def read_actions(path: Path, addresses: act.Addresses, asset_of: Callable[[str], Asset] | None = None) -> list[act.Action]:
@@ -111,6 +124,18 @@ def _action(number: int, fields: dict, addresses: act.Addresses, asset_of: Calla
                 f"not {value!r}."
             )
     try:
+        if kind in TOKEN_KINDS:
+            given["token"] = _token_address(given["token"], asset_of)
         return build(addresses, **{**optional, **given})
     except InvalidInput as exc:
         raise InvalidInput(f"Action {number} ({kind}): {exc}") from exc
+
+
+def _token_address(reference: str, asset_of: Callable[[str], Asset] | None) -> str:
+    """The token's address: `reference` itself when it is one, else the tracked token with that symbol."""
+    if reference.startswith("0x") or asset_of is None:
+        return act.checked_address(reference, "token")
+    asset = asset_of(reference)
+    if asset.is_eth:
+        raise InvalidInput("ETH is always accepted and shown: only an ERC-20 token is tracked or untracked.")
+    return asset.address

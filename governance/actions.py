@@ -19,14 +19,22 @@ if TYPE_CHECKING:
 
 WEI_PER_ETH = Decimal(10**18)
 
-# Settings a proposal may change: name → (contract role, setter signature, unit).
+# Settings a proposal may change: name → (contract role, setter signature, the unit a steward writes it in).
 SETTINGS = {
     "voting-delay": ("governor", "setVotingDelay(uint48)", "seconds"),
     "voting-period": ("governor", "setVotingPeriod(uint32)", "seconds"),
     "quorum": ("governor", "updateQuorumNumerator(uint256)", "percent"),
     "late-quorum-extension": ("governor", "setLateQuorumVoteExtension(uint48)", "seconds"),
     "timelock-delay": ("timelock", "updateDelay(uint256)", "seconds"),
+    # The share of members whose support puts an initiative to a vote, and how long one stays open (Initiatives).
+    "support-share": ("initiatives", "setSupportShare(uint256)", "percent"),
+    "initiative-lifetime": ("initiatives", "setLifetime(uint256)", "seconds"),
 }
+# Settings written in percent, by how many of their setter's units make one percent (the support share is in basis
+# points, so 12.5 % is 1250).
+PER_PERCENT = {"quorum": 1, "support-share": 100}
+# What the contracts accept, in the setter's units, where that is narrower than the argument's type.
+SETTING_RANGES = {"quorum": (0, 100), "support-share": (1, 10_000), "initiative-lifetime": (1, 2**48 - 1)}
 
 
 @dataclass(frozen=True)
@@ -49,9 +57,33 @@ def parse_duration(text: str) -> int:
     return int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
 
 
+PERCENT = re.compile(r"^(\d+(?:\.\d+)?)\s*%?$")
+
+
 def setting_value(name: str, text: str) -> int:
-    """A setting's new value as a steward writes it: the quorum in percent, the others as durations."""
-    return int(text) if name == "quorum" and str(text).isdigit() else parse_duration(text)
+    """A setting's new value in its setter's unit, from what a steward writes: the quorum in whole percent ('30' or
+    '30%'), the support share in percent to two decimals ('20%', '12.5'; in basis points on the chain), the others
+    as durations. Raises InvalidInput for anything else."""
+    if name not in PER_PERCENT:
+        return parse_duration(text)
+    match = PERCENT.match(str(text).strip())
+    if not match:
+        raise InvalidInput(f"{text!r} is not a percentage such as 20 or 12.5%.")
+    value = Decimal(match.group(1)) * PER_PERCENT[name]
+    if value != value.to_integral_value():
+        places = "a whole percent" if PER_PERCENT[name] == 1 else "a percent with at most two decimals"
+        raise InvalidInput(f"The {name.replace('-', ' ')} is {places}, not {text}.")
+    return int(value)
+
+
+def format_bps(bps: int) -> str:
+    """Basis points as a percentage, exact: 2000 → '20%', 1250 → '12.5%', 1 → '0.01%'."""
+    return f"{(Decimal(bps) / 100).normalize():f}%"
+
+
+def _in_unit(name: str, value: int) -> str:
+    """A setting's value in the unit a steward writes it in (the support share in percent, not basis points)."""
+    return f"{(Decimal(value) / PER_PERCENT[name]).normalize():f}" if name in PER_PERCENT else str(value)
 
 
 def checked_address(text: str, what: str = "address") -> str:
@@ -134,16 +166,43 @@ def pay(recipient: str, wei: int) -> Action:
 
 
 def change_setting(addresses: Addresses, name: str, value: int) -> Action:
+    """The action setting `name` to `value`, in its setter's unit (seconds; the quorum in percent; the support share
+    in basis points). Raises InvalidInput for an unknown setting, a value its contract refuses, or a setting of a
+    contract this commons does not have."""
     if name not in SETTINGS:
         raise InvalidInput(f"Unknown setting {name!r}; choose one of {', '.join(SETTINGS)}.")
     role, signature, unit = SETTINGS[name]
     arg_type = signature[signature.index("(") + 1 : -1]
-    largest = 100 if unit == "percent" else 2 ** int(arg_type.removeprefix("uint")) - 1
+    lowest, largest = SETTING_RANGES.get(name, (0, 2 ** int(arg_type.removeprefix("uint")) - 1))
     if value < 0:
         raise InvalidInput(f"{name} cannot be negative.")
-    if value > largest:
-        raise InvalidInput(f"The {name.replace('-', ' ')} must be from 0 to {largest} {unit}, not {value}.")
-    return Action(getattr(addresses, role), 0, _call(signature, [arg_type], [value]))
+    if not lowest <= value <= largest:
+        raise InvalidInput(
+            f"The {name.replace('-', ' ')} must be from {_in_unit(name, lowest)} to {_in_unit(name, largest)} {unit}, "
+            f"not {_in_unit(name, value)}."
+        )
+    target = getattr(addresses, role)
+    if not target:
+        raise InvalidInput(f"This commons has no {role} contract (it was deployed before one existed), so no {name} setting.")
+    return Action(target, 0, _call(signature, [arg_type], [value]))
+
+
+def _contributions(addresses: Addresses) -> str:
+    if not addresses.contributions:
+        raise InvalidInput(
+            "This commons has no Contributions contract (it was deployed before one existed), so it tracks no tokens."
+        )
+    return addresses.contributions
+
+
+def track_token(addresses: Addresses, token: str) -> Action:
+    """The action by which the treasury starts tracking `token` (Contributions.trackToken, a passed vote only)."""
+    return Action(_contributions(addresses), 0, _call("trackToken(address)", ["address"], [checked_address(token, "token")]))
+
+
+def untrack_token(addresses: Addresses, token: str) -> Action:
+    """The action by which the treasury stops tracking `token` (Contributions.untrackToken); what it holds stays."""
+    return Action(_contributions(addresses), 0, _call("untrackToken(address)", ["address"], [checked_address(token, "token")]))
 
 
 def _typed(abi_type: str, value: object) -> object:

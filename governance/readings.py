@@ -1,14 +1,16 @@
 """Any proposal action read into words a member can judge: what it does, whether it was understood, and
 whether it changes who holds power.
 
-Every function of the commons' own contracts (timelock, governor, membership registry) and the standard
-token calls (ERC-20 transfer / approve / transferFrom, ERC-721 transfers and approvals) is decoded, with
-its target named ("the treasury", "the governor", "the membership registry"), roles by name, members by
-handle where known, amounts with units and durations in words. A token's amounts are in its own units and
-symbol when the commons tracks it ("Pay 120.5 gUSD from the treasury to @juno (0x…)"); an untracked token is named
-by its address beside the symbol it gives itself, and one whose symbol and decimals are unknown says its amount
-is in the token's smallest units. A call that cannot be decoded is shown as
-such, with its selector, and marked unknown: nobody should approve what they cannot read.
+Every function of the commons' own contracts (timelock, governor, membership registry, and the initiatives and
+contributions contracts when the commons has them) and the standard token calls (ERC-20 transfer / approve /
+transferFrom, ERC-721 transfers and approvals) is decoded, with its target named ("the treasury", "the governor",
+"the membership registry", "the initiatives contract", "the contributions contract"), roles by name, members by
+handle where known, amounts with units and durations in words. A token's amounts are in its own units and symbol
+when the commons tracks it ("Pay 120.5 gUSD from the treasury to @juno (0x…)"); an untracked token is named by its
+address beside the symbol it gives itself, and one whose symbol and decimals are unknown says its amount is in the
+token's smallest units; a token to track or untrack is named as it names itself ("Garden Dollar (gUSD, 6 decimals)
+at 0x…") where known. A call that cannot be decoded is shown as such, with its selector, and marked unknown: nobody
+should approve what they cannot read.
 """
 
 import re
@@ -19,7 +21,7 @@ from functools import cache
 from eth_abi import decode
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 
-from governance.actions import Action, format_eth
+from governance.actions import SETTING_RANGES, Action, format_bps, format_eth
 from governance.calendar import one_line
 from governance.treasury import KnownTokens, format_units
 from governance.vocabulary import Addresses
@@ -27,10 +29,19 @@ from governance.vocabulary import Addresses
 ZERO = "0x0000000000000000000000000000000000000000"
 MAX_SYMBOL = 16  # a token names itself: a symbol other than one plain word is quoted and cut to this
 PLAIN_SYMBOL = re.compile(r"[A-Za-z0-9.$_+-]{1,16}")
+MAX_NAME = 32  # a token's name likewise: plain words only, else quoted and cut to this
+PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .'-]{0,31}")
+MIN_COSIGNERS = 2  # Initiatives.MIN_COSIGNERS: an initiative needs the author and at least this many others
 UNLIMITED = 2**256 - 1
 MAX_DEPTH = 3  # schedule(relay(...)) and the like are read inside each other, this deep at most
 
-CONTRACT_NAMES = {"timelock": "the treasury (timelock)", "governor": "the governor", "membership": "the membership registry"}
+CONTRACT_NAMES = {
+    "timelock": "the treasury (timelock)",
+    "governor": "the governor",
+    "membership": "the membership registry",
+    "initiatives": "the initiatives contract",
+    "contributions": "the contributions contract",
+}
 
 # The timelock's roles by their bytes32 id, and the power each one gives.
 ROLE_NAMES = {
@@ -117,6 +128,44 @@ def _symbol(symbol: str) -> str:
     if PLAIN_SYMBOL.fullmatch(symbol):
         return symbol
     return f"“{one_line(symbol, MAX_SYMBOL)}”"
+
+
+def _name(name: str) -> str:
+    """A token's name as it gives it, quoted and cut short unless it is a few plain words (a token names itself)."""
+    if PLAIN_NAME.fullmatch(name) and "0x" not in name.lower():
+        return name
+    return f"“{one_line(name, MAX_NAME)}”"
+
+
+def token_named(tokens: KnownTokens, token: str) -> str:
+    """A token as a tracking action names it: 'Garden Dollar (gUSD, 6 decimals) at 0x…' when its name, symbol and
+    decimals are known in `tokens`, else by its address alone."""
+    asset = tokens.asset(token)
+    if asset is None:
+        return f"the token at {token} (its name, symbol and decimals are unknown here)"
+    return f"{_name(asset.name)} ({_symbol(asset.symbol)}, {asset.decimals} decimals) at {token}"
+
+
+def _lookalike(c: Context, token: str) -> str:
+    """'; beware: …' when the token calls itself ETH or by the symbol of another token the commons tracks."""
+    asset = c.tokens.asset(token)
+    if asset is None:
+        return ""
+    wanted = asset.symbol.strip().lower()
+    if wanted == "eth":
+        return "; beware: it calls itself ETH but is not ether"
+    for other in c.tokens.assets.values():
+        if other.address.lower() != token.lower() and c.tokens.is_tracked(other.address) and other.symbol.lower() == wanted:
+            return f"; beware: this commons already tracks another token called {_symbol(other.symbol)}, at {other.address}"
+    return ""
+
+
+def _refused(name: str, value: int) -> str:
+    """' (…refuses this value…)' when the setting's contract would revert on `value`, so the reading says it."""
+    lowest, highest = SETTING_RANGES[name]
+    if lowest <= value <= highest:
+        return ""
+    return " (the initiatives contract refuses this value, so the proposal would fail when executed)"
 
 
 def _is_fungible(c: Context, token: str) -> bool:
@@ -209,6 +258,45 @@ def _setting(name: str, render: Callable[[int], str]) -> Reader:
     return reader
 
 
+# The commons' own settings and lists, each changed only by a passed vote. None of them is a power change: tracking
+# a token moves nothing and gives nobody a right to move anything (it only lets contributions in it be recorded and
+# shows it among the treasury's assets; what the treasury holds stays whatever is tracked), and the initiatives'
+# settings only decide how a member's proposal reaches the ballot, which still decides it by the same quorum and
+# timelock as every other proposal. The governor's settings, by contrast, change how every vote is decided.
+
+
+def _track(c: Context, a: tuple, _: int) -> Reading:
+    return Reading(
+        f"Start tracking {token_named(c.tokens, a[0])} in the treasury: it is accepted as a contribution and listed among "
+        f"the treasury's assets{_lookalike(c, a[0])}",
+        True,
+    )
+
+
+def _untrack(c: Context, a: tuple, _: int) -> Reading:
+    return Reading(
+        f"Stop tracking {token_named(c.tokens, a[0])} in the treasury: it is no longer accepted as a contribution nor listed "
+        "among the treasury's assets; what the treasury holds of it stays there",
+        True,
+    )
+
+
+def _support_share(c: Context, a: tuple, _: int) -> Reading:
+    return Reading(
+        f"Set the support an initiative needs to {format_bps(a[0])} of members (the author included, and never fewer "
+        f"than the author and {MIN_COSIGNERS} others){_refused('support-share', a[0])}",
+        True,
+    )
+
+
+def _lifetime(c: Context, a: tuple, _: int) -> Reading:
+    return Reading(
+        f"Set how long an initiative stays open after its latest draft or revision to {duration_words(a[0])}"
+        + _refused("initiative-lifetime", a[0]),
+        True,
+    )
+
+
 def _steward(appoint: bool) -> Reader:
     def reader(c: Context, a: tuple, _: int) -> Reading:
         who = c.who(a[0])
@@ -267,6 +355,10 @@ OURS: dict[tuple[str, str], Reader] = {
         "Leave the membership registry without an owner",
         "after this nobody, not even a passed proposal, can admit or remove members",
     ),
+    ("contributions", "trackToken(address)"): _track,
+    ("contributions", "untrackToken(address)"): _untrack,
+    ("initiatives", "setSupportShare(uint256)"): _support_share,
+    ("initiatives", "setLifetime(uint256)"): _lifetime,
 }
 
 
@@ -343,11 +435,11 @@ def _selectors() -> dict[bytes, list[str]]:
 def _own_abi_functions() -> dict[tuple[str, bytes], tuple[str, list[str], list[str]]]:
     """(role, selector) → (name, input types, input names) for every function of our contracts, from the artifacts."""
     from governance.compiler import load_artifacts
-    from governance.vocabulary import CONTRACT_OF_ROLE
+    from governance.vocabulary import CONTRACT_OF_ROLE, OPTIONAL_CONTRACT_OF_ROLE
 
     artifacts = load_artifacts()
     found = {}
-    for role, contract in CONTRACT_OF_ROLE.items():
+    for role, contract in (CONTRACT_OF_ROLE | OPTIONAL_CONTRACT_OF_ROLE).items():
         for entry in artifacts[contract].abi:
             if entry["type"] == "function":
                 types = [i["type"] for i in entry["inputs"]]

@@ -58,11 +58,15 @@ class Addresses:
     # The Initiatives contract: a steward so that members' initiatives become proposals, but no person, so the
     # cache's stewards leave it out ("" when unknown or absent).
     initiatives: str = ""
+    # The Contributions contract: attributed contributions and the tokens the treasury tracks ("" when unknown or absent).
+    contributions: str = ""
 
     def role_of(self, address: str) -> str | None:
-        """'membership', 'governor' or 'timelock' for one of the commons' contracts; None for any other address."""
-        for role in ROLES:
-            if getattr(self, role).lower() == address.lower():
+        """The role of one of the commons' contracts ('membership', 'governor', 'timelock', or 'initiatives' /
+        'contributions' when known); None for any other address."""
+        for role in (*ROLES, *OPTIONAL_CONTRACT_OF_ROLE):
+            known = getattr(self, role)
+            if known and known.lower() == address.lower():
                 return role
         return None
 

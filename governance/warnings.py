@@ -1,8 +1,9 @@
-"""Warnings before proposing: actions that cannot work or would change nothing, said in sentences.
+"""Warnings before proposing: actions that cannot work or would change nothing, said in sentences; and the few
+refusals that need the chain (a token to track that is no token; a token named by a symbol).
 
-They do not refuse anything (the treasury may be funded, or a member may leave, before execution); a steward
+Warnings do not refuse anything (the treasury may be funded, or a member may leave, before execution); a steward
 reads them in a dry run and decides. Checked against the chain now: the treasury's balance, membership,
-stewards, handles, settings, and the actions of proposals still open.
+stewards, handles, settings, the tracked tokens, and the actions of proposals still open.
 """
 
 from eth_abi import decode
@@ -11,10 +12,27 @@ from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 from governance import actions as act
 from governance.actions import Action
 from governance.client import Commons
-from governance.readings import duration_words
-from governance.treasury import token_payment_warnings, web3_reader
+from governance.compiler import load_artifacts
+from governance.errors import InvalidInput
+from governance.readings import duration_words, token_named
+from governance.treasury import (
+    KnownTokens,
+    ReadCall,
+    asset_or_placeholder,
+    read_asset,
+    token_payment_warnings,
+    tracked_addresses,
+    web3_reader,
+)
 
 OPEN_STATES = ("pending", "active", "succeeded", "queued")
+TRACK, UNTRACK = "trackToken(address)", "untrackToken(address)"
+
+# The initiatives' setters → (the getter of the value now, what the setting is, how to say a value).
+INITIATIVE_SETTERS = {
+    "setSupportShare(uint256)": ("supportShareBps()", "support an initiative needs", lambda v: f"{act.format_bps(v)} of members"),
+    "setLifetime(uint256)": ("lifetime()", "time an initiative stays open", duration_words),
+}
 
 # Setting setters by selector → (setting name as CurrentSettings names it, how to say a value).
 SETTING_SETTERS = {
@@ -78,8 +96,118 @@ def proposal_warnings(commons: Commons, proposal_actions: list[Action]) -> list[
                     settings = settings or commons.current_settings()
                     if getattr(settings, field) == args[0]:
                         warnings.append(f"the {name} is already {say(args[0])}: this changes nothing")
+    warnings += _tracking(commons, proposal_actions)
+    warnings += _initiative_settings(commons, proposal_actions)
     warnings += _same_as_open(commons, proposal_actions)
     return warnings
+
+
+def _targets(action: Action, address: str) -> bool:
+    return bool(address) and action.target.lower() == address.lower()
+
+
+def _tracking(commons: Commons, proposal_actions: list[Action]) -> list[str]:
+    """'… is already tracked: tracking it again will fail', and the like for untracking a token not tracked."""
+    contributions = commons.manifest.contributions
+    read = web3_reader(commons.w3)
+    tracked: set[str] | None = None
+    found = []
+    for action in proposal_actions:
+        if not _targets(action, contributions):
+            continue
+        for signature, warned_if_tracked, says in (
+            (TRACK, True, "is already tracked: tracking it again will fail"),
+            (UNTRACK, False, "is not tracked: untracking it will fail"),
+        ):
+            if (args := _call(action, signature)) is not None:
+                tracked = tracked if tracked is not None else {a.lower() for a in tracked_addresses(read, contributions)}
+                if (args[0].lower() in tracked) == warned_if_tracked:
+                    found.append(f"{_token_words(read, args[0])} {says}")
+    return found
+
+
+def _token_words(read: ReadCall, token: str) -> str:
+    """'Garden Dollar (gUSD, 6 decimals) at 0x…' as the token names itself; its address alone if it is no token."""
+    try:
+        asset = read_asset(read, token)
+    except InvalidInput:
+        return token
+    return token_named(KnownTokens.of([asset], []), token)
+
+
+def _initiative_settings(commons: Commons, proposal_actions: list[Action]) -> list[str]:
+    """'the support an initiative needs is already 10% of members: this changes nothing', and so for the lifetime."""
+    found = []
+    read = web3_reader(commons.w3)
+    for action in proposal_actions:
+        if not _targets(action, commons.manifest.initiatives):
+            continue
+        for signature, (getter, name, say) in INITIATIVE_SETTERS.items():
+            if (args := _call(action, signature)) is not None:
+                now = decode(["uint256"], read(action.target, function_signature_to_4byte_selector(getter)))[0]
+                if now == args[0]:
+                    found.append(f"the {name} is already {say(now)}: this changes nothing")
+    return found
+
+
+def check_proposable(commons: Commons, proposal_actions: list[Action]) -> None:
+    """Raises InvalidInput, in words, for an action that can never do what it says: tracking an address that is not a
+    contract, or a contract that is no ERC-20 token (it would be listed among the treasury's assets as nothing)."""
+    for action in proposal_actions:
+        if not _targets(action, commons.manifest.contributions) or (args := _call(action, TRACK)) is None:
+            continue
+        token = args[0]
+        if not commons.w3.eth.get_code(token):
+            raise InvalidInput(
+                f"{token} is not a contract (there is no code at that address): only an ERC-20 token can be tracked."
+            )
+        try:
+            read_asset(web3_reader(commons.w3), token)
+        except InvalidInput as exc:
+            raise InvalidInput(f"{exc} Only an ERC-20 token can be tracked.") from None
+
+
+def token_for_tracking(commons: Commons, reference: str, track: bool) -> str:
+    """The address of the token `reference` names for tracking (`track`) or untracking: an address as given, or a
+    symbol (any case) of a token the commons tracks now or, to track it again, has tracked before.
+
+    Raises InvalidInput in words when the commons has no Contributions contract, or no token or several have that
+    symbol."""
+    reference = reference.strip()
+    if reference.startswith("0x"):
+        return act.checked_address(reference, "token")
+    contributions = commons.manifest.contributions
+    if not contributions:
+        raise InvalidInput(
+            "This commons has no Contributions contract (it was deployed before one existed), so it tracks no tokens."
+        )
+    read = web3_reader(commons.w3)
+    now = tracked_addresses(read, contributions)
+    candidates = list(dict.fromkeys(now + (_ever_tracked(commons) if track else [])))
+    assets = [asset_or_placeholder(read, address) for address in candidates]
+    matches = [a.address for a in assets if a.symbol.lower() == reference.lower()]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise InvalidInput(
+            f"Several tokens call themselves {reference}: {', '.join(matches)}. Give the address of the one you mean."
+        )
+    known = ", ".join(f"{a.symbol} ({a.address})" for a in assets) or "none"
+    if track:
+        raise InvalidInput(
+            f"{reference} is not a token this commons has tracked (it has tracked: {known}). "
+            "To track a new token, give its address (0x…)."
+        )
+    raise InvalidInput(f"{reference} is not a token this commons tracks (it tracks: {known}).")
+
+
+def _ever_tracked(commons: Commons) -> list[str]:
+    """Every token the Contributions contract has tracked since deployment, in the order they were first tracked."""
+    contract = commons.w3.eth.contract(
+        address=to_checksum_address(commons.manifest.contributions), abi=load_artifacts()["Contributions"].abi
+    )
+    logs = contract.events.TokenTracked().get_logs(from_block=commons.manifest.deployment_block)
+    return list(dict.fromkeys(to_checksum_address(log["args"]["token"]) for log in logs))
 
 
 def _namer(handles: dict[str, str]):

@@ -282,9 +282,10 @@ def test_governor_calls_read_in_words_with_their_power(signature, args, words, p
     assert got_words == words and power in got_power
 
 
-def test_every_governor_setting_is_a_power_change():
-    for name in act.SETTINGS:
-        assert act.read(act.change_setting(ADDRESSES, name, 60), ADDRESSES).power
+def test_every_governor_and_timelock_setting_is_a_power_change():
+    for name, (role, _, _) in act.SETTINGS.items():
+        if role in ("governor", "timelock"):
+            assert act.read(act.change_setting(ADDRESSES, name, 60), ADDRESSES).power
 
 
 def test_membership_ownership_reads_as_a_power_change():
@@ -432,3 +433,189 @@ def test_known_tokens_from_rows_name_tracked_and_untracked_tokens():
     tokens = treasury.KnownTokens.of([GUSD, dai], [TOKEN_CHECKSUM])
     assert tokens.asset(TOKEN_CHECKSUM) == GUSD and tokens.is_tracked(TOKEN) and not tokens.is_tracked(OTHER)
     assert words_and_power(TOKEN, "transfer(address,uint256)", [ANA, 10**6], tokens=tokens)[0].startswith("Pay 1 gUSD from")
+
+
+# ---- the commons' own lists and settings: tracked tokens (Contributions) and the initiatives' settings ----
+
+CONTRIBUTIONS = act.checked_address("0x" + "77" * 20)
+INITIATIVES = act.checked_address("0x" + "66" * 20)
+OWN = act.Addresses(ADDRESSES.membership, ADDRESSES.governor, ADDRESSES.timelock, INITIATIVES, CONTRIBUTIONS)
+KNOWN_UNTRACKED = treasury.KnownTokens.of([GUSD], [])
+
+
+def own_reading(action: act.Action, tokens=None):
+    reading = act.read(action, OWN, None, tokens)
+    assert reading.known, reading.words
+    return reading
+
+
+def test_tracking_a_token_reads_with_its_name_symbol_and_decimals():
+    action = act.track_token(OWN, TOKEN)
+    assert (action.target, action.value) == (CONTRIBUTIONS, 0)
+    reading = own_reading(action, KNOWN_UNTRACKED)
+    assert reading.words == (
+        f"Start tracking Garden Dollar (gUSD, 6 decimals) at {TOKEN_CHECKSUM} in the treasury: "
+        "it is accepted as a contribution and listed among the treasury's assets"
+    )
+
+
+def test_untracking_a_token_reads_and_says_what_the_treasury_holds_stays():
+    reading = own_reading(act.untrack_token(OWN, TOKEN), TRACKED)
+    assert reading.words == (
+        f"Stop tracking Garden Dollar (gUSD, 6 decimals) at {TOKEN_CHECKSUM} in the treasury: it is no longer accepted "
+        "as a contribution nor listed among the treasury's assets; what the treasury holds of it stays there"
+    )
+
+
+def test_tracking_a_token_unknown_here_names_it_by_its_address():
+    words = own_reading(act.track_token(OWN, OTHER)).words
+    assert words.startswith(
+        f"Start tracking the token at {OTHER} (its name, symbol and decimals are unknown here) in the treasury"
+    )
+
+
+@pytest.mark.parametrize(
+    "symbol, beware",
+    [
+        ("GUSD", f"; beware: this commons already tracks another token called gUSD, at {TOKEN_CHECKSUM}"),
+        ("eth", "; beware: it calls itself ETH but is not ether"),
+    ],
+)
+def test_tracking_a_token_that_calls_itself_like_a_tracked_asset_is_told_apart(symbol, beware):
+    fake = treasury.Asset(OTHER, symbol, "Look-alike", 6)
+    tokens = treasury.KnownTokens.of([GUSD, fake], [TOKEN_CHECKSUM])
+    assert own_reading(act.track_token(OWN, OTHER), tokens).words.endswith(f"listed among the treasury's assets{beware}")
+
+
+def test_a_token_name_cannot_pass_for_a_sentence():
+    spoof = treasury.Asset(OTHER, "gUSD", "Garden Dollar (gUSD, 6 decimals) at 0x4444", 6)
+    words = own_reading(act.track_token(OWN, OTHER), treasury.KnownTokens.of([spoof], [])).words
+    assert words.startswith(f"Start tracking “Garden Dollar (gUSD, 6 decimals…” (gUSD, 6 decimals) at {OTHER} in the treasury")
+    plain_but_an_address = treasury.Asset(OTHER, "gUSD", "Dollar at 0x4444", 6)
+    words = own_reading(act.track_token(OWN, OTHER), treasury.KnownTokens.of([plain_but_an_address], [])).words
+    assert words.startswith("Start tracking “Dollar at 0x4444” (gUSD, 6 decimals)")
+
+
+@pytest.mark.parametrize(
+    "name, text, value, words",
+    [
+        ("support-share", "20%", 2000, "Set the support an initiative needs to 20% of members"),
+        ("support-share", "12.5", 1250, "Set the support an initiative needs to 12.5% of members"),
+        ("support-share", "0.01 %", 1, "Set the support an initiative needs to 0.01% of members"),
+        (
+            "initiative-lifetime",
+            "30d",
+            30 * 86400,
+            "Set how long an initiative stays open after its latest draft or revision to 30 days",
+        ),
+        (
+            "initiative-lifetime",
+            "90m",
+            5400,
+            "Set how long an initiative stays open after its latest draft or revision to 1 hour 30 minutes",
+        ),
+    ],
+)
+def test_initiative_settings_read_in_words(name, text, value, words):
+    assert act.setting_value(name, text) == value
+    action = act.change_setting(OWN, name, value)
+    assert action.target == INITIATIVES
+    reading = own_reading(action)
+    assert reading.words.startswith(words)
+    if name == "support-share":
+        assert reading.words.endswith("of members (the author included, and never fewer than the author and 2 others)")
+
+
+def test_tracking_and_the_initiatives_settings_are_not_power_changes():
+    """They change how contributions are recorded and how a proposal reaches the ballot, never who decides."""
+    for action in (
+        act.track_token(OWN, TOKEN),
+        act.untrack_token(OWN, TOKEN),
+        act.change_setting(OWN, "support-share", 1),
+        act.change_setting(OWN, "initiative-lifetime", 60),
+    ):
+        assert own_reading(action, TRACKED).power is None
+
+
+@pytest.mark.parametrize(
+    "signature, value, words",
+    [
+        ("setSupportShare(uint256)", 0, "Set the support an initiative needs to 0% of members"),
+        ("setSupportShare(uint256)", 10001, "Set the support an initiative needs to 100.01% of members"),
+        ("setLifetime(uint256)", 0, "Set how long an initiative stays open after its latest draft or revision to 0 seconds"),
+    ],
+)
+def test_an_initiative_setting_the_contract_refuses_says_so(signature, value, words):
+    reading = own_reading(act.contract_call(INITIATIVES, signature, [value]))
+    assert reading.words.startswith(words)
+    assert reading.words.endswith(" (the initiatives contract refuses this value, so the proposal would fail when executed)")
+
+
+def test_the_initiatives_and_contributions_contracts_are_named_in_any_call_to_them():
+    words = own_reading(act.contract_call(INITIATIVES, "withdrawSupport(uint256)", [3])).words
+    assert words == "Call the initiatives contract's withdrawSupport(id=3)"
+    words = own_reading(act.contract_call(CONTRIBUTIONS, "contribute(string)", ["hi"], value=10**18)).words
+    assert words == "Call the contributions contract's contribute(note='hi'), sending 1 ETH from the treasury"
+    assert own_reading(act.appoint_steward(OWN, INITIATIVES)).words == "Appoint the initiatives contract as a steward"
+
+
+def test_track_token_on_another_contract_is_not_mistaken_for_ours():
+    assert not act.read(act.contract_call(OTHER, "trackToken(address)", [TOKEN]), OWN).known
+    assert not act.read(act.contract_call(CONTRIBUTIONS, "trackToken(address)", [TOKEN]), ADDRESSES).known
+
+
+def test_a_commons_without_the_contract_refuses_its_actions_in_words():
+    with pytest.raises(InvalidInput, match="has no Contributions contract .* so it tracks no tokens"):
+        act.track_token(ADDRESSES, TOKEN)
+    with pytest.raises(InvalidInput, match="has no initiatives contract .* so no support-share setting"):
+        act.change_setting(ADDRESSES, "support-share", 2000)
+
+
+@pytest.mark.parametrize(
+    "name, value, problem",
+    [
+        ("support-share", 10_001, "The support share must be from 0.01 to 100 percent, not 100.01."),
+        ("support-share", 0, "The support share must be from 0.01 to 100 percent, not 0."),
+        ("initiative-lifetime", 0, f"The initiative lifetime must be from 1 to {2**48 - 1} seconds, not 0."),
+        ("quorum", 150, "The quorum must be from 0 to 100 percent, not 150."),
+    ],
+)
+def test_a_setting_out_of_its_contract_range_is_refused_in_its_unit(name, value, problem):
+    with pytest.raises(InvalidInput) as refused:
+        act.change_setting(OWN, name, value)
+    assert str(refused.value) == problem
+
+
+@pytest.mark.parametrize(
+    "name, text, problem",
+    [
+        ("support-share", "12.345%", "The support share is a percent with at most two decimals, not 12.345%."),
+        ("quorum", "12.5", "The quorum is a whole percent, not 12.5."),
+        ("support-share", "a fifth", "'a fifth' is not a percentage such as 20 or 12.5%."),
+    ],
+)
+def test_a_percentage_that_cannot_be_set_is_refused_in_words(name, text, problem):
+    with pytest.raises(InvalidInput) as refused:
+        act.setting_value(name, text)
+    assert str(refused.value) == problem
+
+
+def test_the_quorum_may_be_written_with_a_percent_sign():
+    assert act.setting_value("quorum", "30%") == act.setting_value("quorum", "30") == 30
+
+
+def test_an_actions_file_tracks_and_untracks_tokens_by_address_or_tracked_symbol():
+    from governance.action_file import actions_from
+
+    def asset_of(reference: str) -> treasury.Asset:
+        if reference.lower() == "gusd":
+            return GUSD
+        raise InvalidInput(f"{reference} is not a token this commons tracks")
+
+    listed = [{"kind": "track", "token": OTHER.lower()}, {"kind": "untrack", "token": "gUSD"}]
+    track, untrack = actions_from(listed, OWN, asset_of)
+    assert (track, untrack) == (act.track_token(OWN, OTHER), act.untrack_token(OWN, TOKEN))
+    with pytest.raises(InvalidInput, match=r"Action 1 \(untrack\): USDC is not a token this commons tracks"):
+        actions_from([{"kind": "untrack", "token": "USDC"}], OWN, asset_of)
+    with pytest.raises(InvalidInput, match=r"Action 1 \(track\): missing token"):
+        actions_from([{"kind": "track"}], OWN, asset_of)

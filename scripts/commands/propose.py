@@ -1,6 +1,7 @@
-"""`commons propose admit|remove|appoint|recall|pay|setting|call|several`: put actions to a vote (stewards)."""
+"""`commons propose admit|remove|appoint|recall|pay|setting|track|untrack|call|several`: put actions to a vote (stewards)."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +14,7 @@ from governance.actions import Action
 from governance.client import Commons
 from governance.errors import InvalidInput
 from governance.treasury_acts import resolve_asset
-from governance.warnings import proposal_warnings
+from governance.warnings import check_proposable, proposal_warnings, token_for_tracking
 from scripts.console import escape, out, print_json
 from scripts.options import Sending, sends
 from scripts.sending import carry_out, signer_for
@@ -30,10 +31,20 @@ TextOption = Annotated[
 MemberArgument = Annotated[str, typer.Argument(metavar="MEMBER", help="A member's handle or address.")]
 
 
+def _commons(how: Sending) -> Commons:
+    """The commons, with the Contributions contract among its contracts by role, so that actions on it are built and
+    read in words (the manifest's `addresses` leaves it out so far)."""
+    commons = how.commons()
+    if commons.manifest.contributions and not commons.addresses.contributions:
+        commons.addresses = replace(commons.addresses, contributions=commons.manifest.contributions)
+    return commons
+
+
 def propose(commons: Commons, proposal_actions: list[Action], text: Path, how: Sending) -> None:
     """Show, simulate and (unless --dry-run) send a proposal of `proposal_actions` with the text in the file `text`."""
     if not text.is_file():
         raise InvalidInput(f"The proposal text file {text} does not exist.")
+    check_proposable(commons, proposal_actions)
     description = text.read_text()
     signer = signer_for(commons.w3, how.dev_account)  # the text is bound to its proposer, so the signer comes first
     plan = commons.plan_propose(proposal_actions, description, signer.address)
@@ -62,7 +73,7 @@ def propose_admit(
     how: Sending,
 ):
     """Propose admitting ADDRESS as a member with HANDLE."""
-    commons = how.commons()
+    commons = _commons(how)
     propose(commons, [act.admit(commons.addresses, address, handle)], text, how)
 
 
@@ -70,7 +81,7 @@ def propose_admit(
 @sends
 def propose_remove(member: MemberArgument, text: TextOption, how: Sending):
     """Propose removing a member."""
-    commons = how.commons()
+    commons = _commons(how)
     propose(commons, [act.remove(commons.addresses, commons.member_address(member))], text, how)
 
 
@@ -78,7 +89,7 @@ def propose_remove(member: MemberArgument, text: TextOption, how: Sending):
 @sends
 def propose_appoint(member: MemberArgument, text: TextOption, how: Sending):
     """Propose appointing a member as a steward."""
-    commons = how.commons()
+    commons = _commons(how)
     propose(commons, [act.appoint_steward(commons.addresses, commons.member_address(member, "steward"))], text, how)
 
 
@@ -90,7 +101,7 @@ def propose_recall(
     how: Sending,
 ):
     """Propose recalling a steward."""
-    commons = how.commons()
+    commons = _commons(how)
     propose(commons, [act.recall_steward(commons.addresses, commons.member_address(steward, "steward"))], text, how)
 
 
@@ -107,7 +118,7 @@ def propose_pay(
     how: Sending,
 ):
     """Propose paying an amount of ETH, or of a tracked token, from the treasury to RECIPIENT."""
-    commons = how.commons()
+    commons = _commons(how)
     to = commons.member_address(recipient, "recipient")
     if token is None:
         propose(commons, [act.pay(to, act.parse_eth(amount_eth))], text, how)
@@ -120,15 +131,49 @@ def propose_pay(
 @sends
 def propose_setting(
     name: Annotated[str, typer.Argument(metavar="NAME", help=f"One of: {', '.join(act.SETTINGS)}.")],
-    value: Annotated[str, typer.Argument(metavar="VALUE", help="A duration (90s, 2h, 3d); the quorum in percent.")],
+    value: Annotated[
+        str,
+        typer.Argument(metavar="VALUE", help="A duration (90s, 2h, 3d); the quorum (30) or support share (12.5%) in percent."),
+    ],
     text: TextOption,
     how: Sending,
 ):
-    """Propose changing a governance setting."""
+    """Propose changing a setting of the governor, timelock or initiatives.
+
+    The initiatives' settings: support-share (the share of members whose support puts an initiative to a vote, in
+    percent) and initiative-lifetime (how long one stays open after its latest draft or revision).
+    """
     if name not in act.SETTINGS:
         raise InvalidInput(f"{name!r} is not a setting; the settings are {', '.join(act.SETTINGS)}.")
-    commons = how.commons()
+    commons = _commons(how)
     propose(commons, [act.change_setting(commons.addresses, name, act.setting_value(name, value))], text, how)
+
+
+TokenArgument = Annotated[
+    str, typer.Argument(metavar="TOKEN", help="The token's address, or the symbol of a token this commons tracks (or tracked).")
+]
+
+
+@app.command("track")
+@sends
+def propose_track(token: TokenArgument, text: TextOption, how: Sending):
+    """Propose tracking an ERC-20 token in the treasury.
+
+    A tracked token is accepted as a contribution and listed among the treasury's assets.
+    """
+    commons = _commons(how)
+    propose(commons, [act.track_token(commons.addresses, token_for_tracking(commons, token, track=True))], text, how)
+
+
+@app.command("untrack")
+@sends
+def propose_untrack(token: TokenArgument, text: TextOption, how: Sending):
+    """Propose to stop tracking a token in the treasury.
+
+    What the treasury holds of it stays there; contributions in it are no longer accepted.
+    """
+    commons = _commons(how)
+    propose(commons, [act.untrack_token(commons.addresses, token_for_tracking(commons, token, track=False))], text, how)
 
 
 @app.command("call")
@@ -150,7 +195,7 @@ def propose_call(
     if not isinstance(parsed, list):
         raise InvalidInput("The arguments must be a JSON list.")
     value = act.parse_call_value(value_eth)
-    propose(how.commons(), [act.contract_call(target, signature, parsed, value)], text, how)
+    propose(_commons(how), [act.contract_call(target, signature, parsed, value)], text, how)
 
 
 @app.command("several")
@@ -166,7 +211,7 @@ def propose_several(
 
     Each [[action]] has a `kind` and the arguments of the single-action command of that name: admit (address, handle),
     remove (address), appoint (address), recall (address), pay (recipient, eth; or recipient, token, amount),
-    setting (name, value), call (target, signature, args, value_eth).
+    setting (name, value), track (token), untrack (token), call (target, signature, args, value_eth).
     """
-    commons = how.commons()
+    commons = _commons(how)
     propose(commons, read_actions(actions_file, commons.addresses, lambda token: resolve_asset(commons, token)), text, how)
