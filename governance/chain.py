@@ -97,7 +97,8 @@ def load_key_signer(keystore: str | None, password: str | None, private_key: str
             raise ConfigurationError("The keystore needs a password (COMMONS_KEYSTORE_PASSWORD or the prompt).")
         try:
             return KeySigner(Account.from_key(Account.decrypt(encrypted, password)))
-        except ValueError as exc:
+        # Not a keystore at all (the bare key, a JSON string, another format) fails deeper than a wrong password does.
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ConfigurationError(
                 f"Cannot decrypt the keystore file {Path(keystore).name}: wrong password or damaged file."
             ) from exc

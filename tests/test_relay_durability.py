@@ -35,12 +35,24 @@ from tests.test_relay_public_chain import chain, rpc, until  # noqa: F401  (fixt
 
 @pytest.fixture
 def relay_pg(pg_database):
-    """The session's PostgreSQL database with the relay's tables emptied."""
+    """The session's PostgreSQL database (a throwaway one, see tests/cache_support.py) with the relay's tables emptied."""
     engine = make_engine(pg_database)
     with engine.begin() as conn:
-        conn.execute(sa.text("TRUNCATE relay_ballot, relay_transaction RESTART IDENTITY"))
+        conn.execute(sa.text("TRUNCATE relay_ballot, relay_transaction, relay_initiative_act RESTART IDENTITY"))
     yield pg_database
     engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def relay_database(request, tmp_path) -> str:
+    """The URL of an empty, migrated relay store: a SQLite file of the test's own, or the session's PostgreSQL database."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("relay_pg")
+    url = f"sqlite:///{tmp_path / 'relay.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+    return url
 
 
 def replica(commons, signer, database_url: str) -> Relayer:
@@ -166,16 +178,17 @@ def post_all(url: str, bodies: list[dict], kill_after: int, process: RelayProces
 
 
 def test_relay_killed_at_any_moment_counts_every_accepted_ballot_once_after_restart(
-    chain, commons, relay_signer, stewards, founders, open_proposal, tmp_path
+    chain, commons, relay_signer, stewards, founders, open_proposal, relay_database, tmp_path
 ):
+    """On a SQLite file (the sender's claim a file lock) and on PostgreSQL (a session advisory lock, which the server
+    releases when the killed process's connection closes)."""
     rpc(commons.w3, "evm_setAutomine", True)
     second = propose(commons, stewards[0], [act.pay("0x000000000000000000000000000000000000bEEF", 2)], "Buy tools")
     to_voting(commons, second)
     rpc(commons.w3, "evm_setAutomine", False)
     manifest_path = tmp_path / "manifest.json"
     manifest_path.write_text(commons.manifest.to_json())
-    database = f"sqlite:///{tmp_path / 'relay.db'}"
-    migrate(make_engine(database))
+    database = relay_database
     key = "0x" + bytes(relay_signer.account.key).hex()
     nonces = {f.address: commons.governor.functions.nonces(f.address).call() for f in founders}
 
