@@ -82,8 +82,9 @@ class NodeSigner:
         return w3.eth.send_transaction(cast(TxParams, tx))
 
 
-def load_key_signer(keystore: str | None, password: str | None, private_key: str | None) -> KeySigner:
-    """A signer from an encrypted keystore file (with its password) or a private key.
+def load_key_signer(keystore: str | None, password: str | None, private_key: str | None, prefix: str = "COMMONS_") -> KeySigner:
+    """A signer from an encrypted keystore file (with its password) or a private key; errors name the settings as
+    `prefix`KEYSTORE_PASSWORD and so on (COMMONS_RELAYER_ for the relay's own key).
 
     Raises ConfigurationError when neither is available or the keystore cannot be decrypted.
     """
@@ -94,7 +95,7 @@ def load_key_signer(keystore: str | None, password: str | None, private_key: str
         except OSError as exc:
             raise ConfigurationError(f"Cannot read the keystore file {Path(keystore).name}: {exc.strerror}.") from exc
         if password is None:
-            raise ConfigurationError("The keystore needs a password (COMMONS_KEYSTORE_PASSWORD or the prompt).")
+            raise ConfigurationError(f"The keystore needs a password ({prefix}KEYSTORE_PASSWORD or the prompt).")
         try:
             return KeySigner(Account.from_key(Account.decrypt(encrypted, password)))
         # Not a keystore at all (the bare key, a JSON string, another format) fails deeper than a wrong password does.
@@ -106,8 +107,8 @@ def load_key_signer(keystore: str | None, password: str | None, private_key: str
         try:
             return KeySigner(Account.from_key(private_key))
         except (ValueError, TypeError) as exc:
-            raise ConfigurationError("COMMONS_PRIVATE_KEY does not hold a valid private key.") from exc
-    raise ConfigurationError("No signing key: set COMMONS_KEYSTORE (and its password) or COMMONS_PRIVATE_KEY.")
+            raise ConfigurationError(f"{prefix}PRIVATE_KEY does not hold a valid private key.") from exc
+    raise ConfigurationError(f"No signing key: set {prefix}KEYSTORE (and its password) or {prefix}PRIVATE_KEY.")
 
 
 def revert_from(exc: object) -> Reverted:

@@ -47,19 +47,28 @@ def relayer_signer(settings: Settings) -> KeySigner:
 
     Raises ConfigurationError when no key is configured or the keystore cannot be decrypted.
     """
-    return _signer(
-        settings.relayer_keystore or settings.keystore,
-        settings.relayer_keystore_password or settings.keystore_password,
-        settings.relayer_private_key or settings.private_key,
-        None,
-    )
+    if settings.relayer_keystore or settings.relayer_private_key:
+        return _signer(
+            settings.relayer_keystore,
+            settings.relayer_keystore_password or settings.keystore_password,
+            settings.relayer_private_key,
+            None,
+            "COMMONS_RELAYER_",
+        )
+    return _signer(settings.keystore, settings.keystore_password, settings.private_key, None)
 
 
-def _signer(keystore: Path | None, password: SecretStr | None, key: SecretStr | None, prompt: PasswordPrompt | None) -> KeySigner:
+def _signer(
+    keystore: Path | None,
+    password: SecretStr | None,
+    key: SecretStr | None,
+    prompt: PasswordPrompt | None,
+    prefix: str = "COMMONS_",
+) -> KeySigner:
     plain_password = password.get_secret_value() if password else None
     if keystore and plain_password is None and prompt is not None:
         plain_password = prompt(keystore)
-    return load_key_signer(str(keystore) if keystore else None, plain_password, key.get_secret_value() if key else None)
+    return load_key_signer(str(keystore) if keystore else None, plain_password, key.get_secret_value() if key else None, prefix)
 
 
 def secret_file_text(path: Path, make: Callable[[], str]) -> str:

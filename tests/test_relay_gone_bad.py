@@ -274,3 +274,12 @@ def test_relay_with_a_wrong_keystore_password_answers_503_naming_neither_the_pat
     assert response.status_code == 503 and response.json()["code"] == "relay_unavailable"
     assert "wrong password" in response.json()["detail"]
     assert_tells_nothing(response.text, secrets_in(keystore, key_hex, path))
+
+
+def test_relayer_keystore_without_a_password_names_the_relay_s_own_setting(relayer_keystore, settings_env, monkeypatch):
+    path, _, _ = relayer_keystore
+    for unset in ("COMMONS_RELAYER_KEYSTORE_PASSWORD", "COMMONS_KEYSTORE_PASSWORD"):
+        monkeypatch.delenv(unset, raising=False)
+    settings_env(relayer_keystore=path)
+    with pytest.raises(ConfigurationError, match="COMMONS_RELAYER_KEYSTORE_PASSWORD"):
+        relayer_signer(get_settings())
