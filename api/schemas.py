@@ -107,6 +107,26 @@ class DecisionsPublic(SQLModel):
     next_before: int | None = None  # reading back (`before`): where the page before this one ends
 
 
+class CallInWordsPublic(SQLModel):
+    """What a timelock entry (CallScheduled, CallExecuted, Cancelled) does, read from its call, and whether a vote
+    decided it. Served beside the entry, never in it: the entry's hash covers the chain's facts only."""
+
+    in_words: str  # the whole sentence, as the page, the Atom feeds and the webhooks say it
+    action: str | None  # the call alone ("Pay 5 ETH from the treasury to 0x…"); None for a cancellation
+    known: bool | None  # the call was decoded (False: nobody can say what it does)
+    power_change: str | None  # a warning when the call changes who holds power
+    proposal_id: str | None  # the passed proposal whose vote decided it (or whose operation was cancelled without one)
+    proposal_number: int | None
+    outside_the_vote: bool  # scheduled (or cancelled) directly on the timelock, not by the governor for a passed proposal
+    warning: str | None  # why, in a sentence, when outside the vote
+
+
+class DecisionPagePublic(DecisionsPublic):
+    """A page of the decision log, and its timelock entries' calls in words by the entries' `seq` (as strings)."""
+
+    calls: dict[str, CallInWordsPublic] = {}
+
+
 class VotePublic(SQLModel):
     """One vote. In lists a reason longer than 1,000 characters is cut to them (`reason_truncated` says so); the
     vote's own route, `/api/proposals/{id}/votes/{voter}`, answers it whole."""

@@ -4,26 +4,39 @@ feed and in webhooks alike; the hashed entries stay exactly the chain's."""
 
 import csv
 import io
+import ipaddress
 import json
+import re
 
+import feedparser
 import pytest
 import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eth_utils import keccak
 
 from api.audit_source import CacheSource
 from api.cache.tables import LOG
 from api.db import make_engine
-from api.hooks.outbox import event_body
+from api.hooks.delivery import Sender, deliver_due
+from api.hooks.endpoints import add_endpoint
+from api.hooks.outbox import event_body, sync_outbox
 from api.notify.words import Names, entry_words
-from api.routes.decisions import DecisionPagePublic
+from api.schemas import DecisionPagePublic
+from governance.chain import NodeSigner
 from governance.decision_log import verify
 from tests.cache_support import indexer_for
-from tests.helpers import act, pass_proposal
+from tests.helpers import SETTINGS, act, advance_to, impersonate, pass_proposal, propose, send, to_deadline_passed, to_voting
+from tests.helpers import vote as cast_vote
+from tests.hook_support import start_receiver
 from tests.test_audit import grab_power
 from tests.web_support import wait_indexed
 
 pytest_plugins = ["tests.web_fixtures"]  # fixtures: server, browser, page (the Chromium check at the end)
 
 HONEST = "Pay the seed fund"
+FRONT_RUN = "Mend the greenhouse"
+PUBLIC_URL = "https://garden.example.org"
+LOOPBACK = (ipaddress.ip_network("127.0.0.1/32"),)
 
 
 @pytest.fixture
@@ -107,6 +120,132 @@ def test_the_feed_the_webhooks_and_the_csv_export_say_the_same_words(grabbed):
         stray = next(r for r in rows if page["calls"][str(r.seq)]["outside_the_vote"])
         body = json.loads(event_body(stray, "timelock.scheduled", names, "http://commons.example"))
     assert body["data"]["in_words"] == outside[0]
+
+
+KEY = Ed25519PrivateKey.generate()
+TIMELOCK_TYPES = ("timelock.scheduled", "timelock.cancelled", "timelock.executed")
+
+
+@pytest.fixture
+def receiver():
+    receiver = start_receiver()
+    yield receiver
+    receiver.server.shutdown()
+
+
+@pytest.fixture
+def front_run(commons, stewards, founders, anvil_url, cache_url, receiver):
+    """One timelock operation scheduled twice: a passed proposal's, first scheduled directly on the timelock by a rogue
+    holding the proposer and canceller roles (with the governor's salt, so it is the proposal's operation id) and
+    cancelled by them, then queued by the governor and carried out through it. Indexed, with a webhook endpoint for
+    the timelock's events (added before it all) and their deliveries made. Returns the cache's URL, the proposal's
+    number, the operation id and the receiver."""
+    w3, rogue = commons.w3, stewards[1]
+    indexer = indexer_for(commons.manifest, anvil_url, cache_url)
+    indexer.sync()
+    engine = make_engine(cache_url)
+    add_endpoint(engine, receiver.url, " ".join(TIMELOCK_TYPES), LOOPBACK)
+    timelock = impersonate(w3, commons.manifest.timelock)
+    for role in (commons.timelock.functions.PROPOSER_ROLE(), commons.timelock.functions.CANCELLER_ROLE()):
+        send(w3, timelock, commons.timelock, "grantRole", role.call(), rogue.address)
+    start = w3.eth.block_number
+    pid = propose(commons, stewards[0], [act.pay(founders[3].address, 10**15)], FRONT_RUN)
+    [created] = commons.governor.events.ProposalCreated().get_logs(from_block=start)
+    governor = bytes.fromhex(commons.manifest.governor[2:]) + bytes(12)
+    salt = bytes(a ^ b for a, b in zip(governor, keccak(text=created["args"]["description"])))
+    batch = ([founders[3].address], [10**15], [b""], b"\0" * 32, salt)
+    to_voting(commons, pid)
+    for member in founders:
+        cast_vote(commons, member, pid, "for")
+    to_deadline_passed(commons, pid)
+    send(w3, rogue, commons.timelock, "scheduleBatch", *batch, SETTINGS.timelock_delay)
+    operation = "0x" + commons.timelock.functions.hashOperationBatch(*batch).call().hex()
+    send(w3, rogue, commons.timelock, "cancel", operation)
+    anyone = NodeSigner(w3.eth.accounts[9])
+    commons.submit(commons.plan_lifecycle("queue", pid), anyone)
+    advance_to(w3, commons.governor.functions.proposalEta(pid).call())
+    commons.submit(commons.plan_lifecycle("execute", pid), anyone)
+    indexer.sync()
+    sync_outbox(engine, PUBLIC_URL)
+    deliver_due(engine, Sender(KEY, LOOPBACK, process="test"))
+    number = by_title(cache_url, FRONT_RUN)["number"]
+    assert CacheSource(cache_url).get(f"/api/proposals/{number}")["timelock_id"] == operation
+    return cache_url, number, operation, receiver
+
+
+def operation_calls(url: str, operation: str) -> list[tuple[dict, dict]]:
+    """The operation's entries in chain order, each with its call in words as the log's page answer serves it."""
+    page = CacheSource(url).get("/api/decisions", {"subject": operation, "limit": 500})
+    return [(e, page["calls"][str(e["seq"])]) for e in page["data"]]
+
+
+def delivered(receiver) -> dict[int, dict]:
+    """The webhook deliveries' data by decision-log seq."""
+    return {d.payload["data"]["proof"]["decision_log_seq"]: d.payload["data"] for d in receiver.got}
+
+
+def atom_entries(url: str) -> dict[int, feedparser.FeedParserDict]:
+    """The decisions feed's entries by decision-log seq (read from each entry's proof)."""
+    feed = feedparser.parse(CacheSource(url).client.get("/api/feeds/decisions.atom").content)
+    assert not feed.bozo, feed.get("bozo_exception")
+    seq = re.compile(r"decision-log entry (\d+) with hash")
+    return {int(seq.search(e.content[0].value).group(1)): e for e in feed.entries}
+
+
+def test_each_scheduling_of_one_operation_reads_alike_on_the_page_the_csv_the_feed_and_the_webhooks(front_run):
+    url, number, _, receiver = front_run
+    ours = operation_calls(url, front_run[2])
+    assert [e["kind"] for e, _ in ours] == ["CallScheduled", "Cancelled", "CallScheduled", "CallExecuted"]
+    assert [c["outside_the_vote"] for _, c in ours] == [True, True, False, False]
+    assert [c["proposal_number"] for _, c in ours] == [None, number, number, number]
+    exported = csv.DictReader(io.StringIO(CacheSource(url).client.get("/api/decisions/export.csv").text))
+    in_csv = {int(row["seq"]): row["in_words"] for row in exported}
+    hooks, atom = delivered(receiver), atom_entries(url)
+    assert len(receiver.got) == len(hooks) == 4
+    for entry, call in ours:
+        seq = entry["seq"]
+        assert in_csv[seq] == hooks[seq]["in_words"] == call["in_words"]
+        assert atom[seq].content[0].value.split("\n\n")[0] == call["in_words"]
+        assert hooks[seq]["call"] == call
+    # Read without the entry's transaction and position (as the feeds and webhooks once did), the governor's own
+    # scheduling and its execution would read as outside the vote: the direct copy makes the operation suspect.
+    with make_engine(url).connect() as conn:
+        names = Names.read(conn)
+        rows = conn.execute(sa.select(LOG).where(LOG.c.subject == front_run[2]).order_by(LOG.c.seq)).all()
+        blind = [entry_words(r.kind, json.loads(r.data), names) for r in rows]
+    assert [w.startswith("outside the vote") for w in blind] == [True, True, True, True]
+
+
+def test_a_webhook_for_a_vote_decided_call_carries_its_number_and_link_and_one_scheduled_directly_its_warning(front_run):
+    _, number, _, receiver = front_run
+    direct, voted = (d.payload["data"] for d in receiver.of_type("timelock.scheduled"))
+    assert voted["proposal_number"] == number and voted["links"]["page"] == f"{PUBLIC_URL}/#/proposal/{number}"
+    assert voted["in_words"].startswith(f"timelock scheduled #{number} {FRONT_RUN}, action 1 of 1, to run after ")
+    assert voted["call"]["outside_the_vote"] is False and voted["call"]["warning"] is None
+    assert direct["proposal_number"] is None and direct["links"]["page"] == f"{PUBLIC_URL}/#/decisions"
+    assert direct["in_words"].startswith("outside the vote: action 1 of timelock operation ")
+    assert direct["call"]["outside_the_vote"] is True and direct["call"]["proposal_number"] is None
+    assert direct["call"]["warning"].startswith("No vote decided this: timelock operation ")
+    [executed] = (d.payload["data"] for d in receiver.of_type("timelock.executed"))
+    assert executed["proposal_number"] == number and executed["links"]["page"].endswith(f"#/proposal/{number}")
+    assert executed["in_words"].startswith(f"timelock carried out #{number} {FRONT_RUN}, action 1 of 1: pay 0.001 ETH")
+    # The rogue's cancellation concerns #N, but no vote decided it: no number or link says it did.
+    [cancelled] = (d.payload["data"] for d in receiver.of_type("timelock.cancelled"))
+    assert cancelled["proposal_number"] is None and cancelled["links"]["page"] == f"{PUBLIC_URL}/#/decisions"
+    assert cancelled["call"]["proposal_number"] == number and cancelled["call"]["outside_the_vote"] is True
+    assert cancelled["in_words"].startswith(f"outside the vote: the timelock operation of #{number} {FRONT_RUN} cancelled")
+
+
+def test_an_atom_entry_for_a_vote_decided_call_links_its_proposal_and_one_scheduled_directly_warns(front_run):
+    url, number, operation, _ = front_run
+    atom = atom_entries(url)
+    direct, _, voted, executed = (atom[e["seq"]] for e, _ in operation_calls(url, operation))
+    assert voted.title.startswith(f"Timelock scheduled #{number} {FRONT_RUN}, action 1 of 1")
+    assert voted.link.endswith(f"/#/proposal/{number}") and "Outside the vote" not in voted.content[0].value
+    assert executed.link.endswith(f"/#/proposal/{number}")
+    assert direct.title.startswith("Outside the vote: action 1 of timelock operation ")
+    assert direct.link.endswith("/#/decisions") and f"#{number} " not in direct.content[0].value
+    assert "\n\n⚠ Outside the vote: No vote decided this: timelock operation " in direct.content[0].value
 
 
 def test_the_log_page_reads_each_call_and_warns_on_the_one_no_vote_decided(page, server, commons, stewards, founders, w3):

@@ -30,7 +30,7 @@ OUTSIDE = "outside the vote"
 
 @dataclass(frozen=True)
 class CallInWords:
-    """What a timelock entry does, in words (the fields of CallInWordsPublic, in its order).
+    """What a timelock entry does, in words (the fields of api/schemas.py CallInWordsPublic, in its order).
 
     `in_words`: the whole sentence, as the page, the feeds and the webhooks say it; `action`: the call alone (None for
     a cancellation); `known`: whether the call was decoded; `power_change`: a warning if it changes who holds power;

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from api.cache.projection import SETTING_EVENTS
 from api.cache.tables import BLOCKS, CURSOR, LOG
 from api.hooks.tables import DELIVERIES, ENDPOINTS, EVENTS
-from api.notify.words import Names, entry_words
+from api.notify.words import Names, entry_said
 from governance.decision_log import canonical_json
 
 EVENT_TYPES = {
@@ -81,17 +81,24 @@ def links(public_url: str, number: int | None) -> dict:
 
 
 def event_body(entry, type_: str, names: Names, public_url: str) -> str:
-    """The JSON body of the event for decision-log row `entry` (Standard Webhooks: type, timestamp, data)."""
+    """The JSON body of the event for decision-log row `entry` (Standard Webhooks: type, timestamp, data).
+
+    `proposal_number` and the page link name the proposal the entry is about or, for a timelock entry, the one whose
+    vote decided its call (none outside the vote); `call` is a timelock entry's call in words as the log's page answer
+    serves it (`outside_the_vote`, `warning`, …), null for other kinds. All read as the page and the CSV export read it,
+    from the entry's own transaction and position."""
     data = json.loads(entry.data)
-    number = names.number(data["proposalId"]) if "proposalId" in data else None
+    said = entry_said(entry.kind, data, names, entry.tx_hash, entry.seq)
+    number = said.proposal_number
     body = {
         "type": type_,
         "timestamp": _iso(entry.timestamp),
         "data": {
-            "in_words": entry_words(entry.kind, data, names),
+            "in_words": said.words,
             "kind": entry.kind,
             "subject": entry.subject,
             "proposal_number": number,
+            "call": said.call.public() if said.call is not None else None,
             "args": data,
             "proof": {
                 "transaction": entry.tx_hash,

@@ -9,7 +9,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from api.cache.decision_words import TimelockCalls
+from api.cache.decision_words import CallInWords, TimelockCalls
 from api.cache.projection import SETTING_EVENTS
 from api.cache.tables import MEMBERS, PROPOSALS
 from api.cache.treasury_tables import TreasuryAsset
@@ -72,15 +72,40 @@ class Names:
         return found[0] if found else None
 
 
-def entry_words(kind: str, d: dict, names: Names, tx_hash: str | None = None, seq: int | None = None) -> str:
-    """The entry of `kind` with data `d` (the event's arguments, integers as strings) in one sentence.
+@dataclass(frozen=True)
+class EntrySaid:
+    """A decision-log entry as the feeds and webhooks say it: `words`, the sentence; `proposal_number`, the proposal
+    it links to (the one it is about, or for a timelock entry the one whose vote decided its call; None outside the
+    vote); `call`, a timelock entry's call in words (with `outside_the_vote` and its `warning`), None for other kinds."""
 
-    A timelock entry says the call in words and the proposal #N whose vote decided it, or starts "outside the vote:";
-    its transaction `tx_hash` and position `seq` make that exact when one operation was also scheduled directly (see
+    words: str
+    proposal_number: int | None
+    call: CallInWords | None
+
+
+def entry_said(kind: str, d: dict, names: Names, tx_hash: str | None = None, seq: int | None = None) -> EntrySaid:
+    """The entry of `kind` with data `d` (the event's arguments, integers as strings) in words, with its proposal.
+
+    Give the entry's transaction `tx_hash` and position `seq` (as the page answer and the CSV export do): without them
+    a timelock entry of an operation scheduled both by the governor and directly reads as outside the vote (see
     TimelockCalls.reading)."""
     call = names.calls.reading(kind, d, tx_hash, seq) if names.calls is not None else None
     if call is not None:
-        return call.in_words
+        return EntrySaid(call.in_words, None if call.outside_the_vote else call.proposal_number, call)
+    number = names.number(d["proposalId"]) if "proposalId" in d else None
+    return EntrySaid(_plain_words(kind, d, names), number, None)
+
+
+def entry_words(kind: str, d: dict, names: Names, tx_hash: str | None = None, seq: int | None = None) -> str:
+    """The entry of `kind` with data `d` in one sentence (`entry_said`'s words).
+
+    A timelock entry says the call in words and the proposal #N whose vote decided it, or starts "outside the vote:";
+    its transaction `tx_hash` and position `seq` make that exact when one operation was also scheduled directly."""
+    return entry_said(kind, d, names, tx_hash, seq).words
+
+
+def _plain_words(kind: str, d: dict, names: Names) -> str:
+    """The entry in words from its data and names alone (a timelock entry: only which action it was)."""
     match kind:
         case "MemberAdmitted":
             return f"{names.who(d['member'], d.get('handle'))} admitted as member {d.get('tokenId')}"

@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.engine import Connection
-from sqlmodel import SQLModel
 
 from api.answer_cache import AnswerCache, json_body, request_key
 from api.cache import queries
@@ -18,7 +17,7 @@ from api.cache.queries import LogFilter
 from api.deps import MAX_PAGE, ApiError, answers, connection, indexed_cursor, parse_address
 from api.exports import csv_chunks, line_chunks
 from api.notify.words import Names, entry_words
-from api.schemas import DecisionsPublic
+from api.schemas import DecisionPagePublic
 from governance.decision_log import canonical_json
 from governance.vocabulary import GOVERNANCE_EVENTS
 
@@ -50,26 +49,6 @@ MEMBER_HELP = (
     "Only entries that concern this address: its membership, stewardship and delegations, its votes and "
     "proposals, and delegations to it"
 )
-
-
-class CallInWordsPublic(SQLModel):
-    """What a timelock entry (CallScheduled, CallExecuted, Cancelled) does, read from its call, and whether a vote
-    decided it. Served beside the entry, never in it: the entry's hash covers the chain's facts only."""
-
-    in_words: str  # the whole sentence, as the page, the Atom feeds and the webhooks say it
-    action: str | None  # the call alone ("Pay 5 ETH from the treasury to 0x…"); None for a cancellation
-    known: bool | None  # the call was decoded (False: nobody can say what it does)
-    power_change: str | None  # a warning when the call changes who holds power
-    proposal_id: str | None  # the passed proposal whose vote decided it
-    proposal_number: int | None
-    outside_the_vote: bool  # scheduled (or cancelled) directly on the timelock, not by the governor for a passed proposal
-    warning: str | None  # why, in a sentence, when outside the vote
-
-
-class DecisionPagePublic(DecisionsPublic):
-    """A page of the decision log, and its timelock entries' calls in words by the entries' `seq` (as strings)."""
-
-    calls: dict[str, CallInWordsPublic] = {}
 
 
 def parse_subject(text: str) -> str:

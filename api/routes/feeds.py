@@ -11,7 +11,7 @@ from api.cache.queries import LogFilter
 from api.deps import ApiError, connection, indexed_cursor, page_url, parse_address
 from api.notify import reads
 from api.notify.atom import FeedEntry, atom_feed
-from api.notify.words import Names, entry_words
+from api.notify.words import Names, entry_said
 from governance.calendar import one_line
 from governance.readings import duration_words
 
@@ -41,9 +41,12 @@ def log_entries(request: Request, conn: Connection, at: RowMapping, wanted: LogF
     names = Names.read(conn)
     found = []
     for entry in reversed(page["data"]):
-        words = entry_words(entry["kind"], entry["data"], names)
-        number = names.number(entry["data"].get("proposalId", "")) if "proposalId" in entry["data"] else None
+        # Read as the page and the CSV export read it: from the entry's own transaction and position, the proposal
+        # whose vote decided a timelock call (linked), or none and a warning when it was scheduled outside the vote.
+        said = entry_said(entry["kind"], entry["data"], names, entry["tx_hash"], entry["seq"])
+        words, number = said.words, said.proposal_number
         link = page_url(request, f"proposal/{number}" if number else "decisions")
+        warning = f"⚠ Outside the vote: {said.call.warning}\n\n" if said.call and said.call.outside_the_vote else ""
         proof = (
             f"Transaction {entry['tx_hash']} (block {entry['block_number']}, log {entry['log_index']}); "
             f"decision-log entry {entry['seq']} with hash {entry['hash']}. Check it against the chain: "
@@ -51,7 +54,7 @@ def log_entries(request: Request, conn: Connection, at: RowMapping, wanted: LogF
         )
         key = fact_key(at, "log", entry["block_hash"], entry["log_index"])
         found.append(
-            FeedEntry(key, one_line(words[:1].upper() + words[1:], 300), entry["timestamp"], link, f"{words}\n\n{proof}")
+            FeedEntry(key, one_line(words[:1].upper() + words[1:], 300), entry["timestamp"], link, f"{words}\n\n{warning}{proof}")
         )
     return found
 
