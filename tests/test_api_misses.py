@@ -12,7 +12,7 @@ from api.app import create_app
 from api.cache import queries
 from api.cache.queries import LogFilter
 from api.db import make_engine
-from api.routes.decisions import DecisionPagePublic
+from api.schemas import DecisionPagePublic
 from api.schemas import ProposalDetail, VotesPublic
 from governance import actions as act
 from governance.client import Commons
