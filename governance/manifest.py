@@ -50,11 +50,13 @@ class Manifest:
 
     @property
     def addresses(self) -> Addresses:
-        return Addresses(self.membership, self.governor, self.timelock, self.initiatives)
+        """The commons' contracts by role: the three every commons has, and Initiatives and Contributions when it has
+        them ("" when not), so that calls to any of them are built and read in words."""
+        return Addresses(self.membership, self.governor, self.timelock, self.initiatives, self.contributions)
 
     def indexed_contracts(self) -> dict[str, str]:
-        """{role: address} of every contract whose events the indexer reads: the three of `addresses`, and
-        Contributions when the commons has it."""
+        """{role: address} of every contract whose events the indexer reads: the three every commons has, and
+        Contributions and Initiatives when the commons has them."""
         contracts: dict[str, str] = dict(self.addresses.by_role())
         if self.contributions:
             contracts["contributions"] = self.contributions

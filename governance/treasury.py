@@ -28,6 +28,9 @@ APPROVE = function_signature_to_4byte_selector("approve(address,uint256)")
 TRANSFER_FROM = function_signature_to_4byte_selector("transferFrom(address,address,uint256)")
 BALANCE_OF = function_signature_to_4byte_selector("balanceOf(address)")
 ALLOWANCE = function_signature_to_4byte_selector("allowance(address,address)")
+# Contributions.trackToken / untrackToken: a proposal names the token it tracks or untracks as their one argument.
+TRACK_TOKEN = function_signature_to_4byte_selector("trackToken(address)")
+UNTRACK_TOKEN = function_signature_to_4byte_selector("untrackToken(address)")
 # Contributions.MAX_NOTE_BYTES: the contract refuses a longer note.
 MAX_NOTE_BYTES = 280
 
@@ -186,9 +189,10 @@ class KnownTokens:
 
 
 def known_tokens(call: ReadCall, contributions: str, actions: Iterable[Action] = ()) -> KnownTokens:
-    """The tokens `contributions` tracks now ("" for none), and the target of each ERC-20 call among `actions` (a
-    transfer, approve or transferFrom) read by its symbol() and decimals(); a target that answers neither is left
-    out, to be named by its address. Raises RpcError / RetryableError only for the tracked list."""
+    """The tokens `contributions` tracks now ("" for none), and among `actions` the target of each ERC-20 call (a
+    transfer, approve or transferFrom) and the token each trackToken / untrackToken call to `contributions` names, read
+    by symbol(), name() and decimals(); one that answers none is left out, to be named by its address. Raises
+    RpcError / RetryableError only for the tracked list."""
     assets: dict[str, Asset] = {}
     tracked: set[str] = set()
     for address in tracked_addresses(call, contributions) if contributions else []:
@@ -197,13 +201,37 @@ def known_tokens(call: ReadCall, contributions: str, actions: Iterable[Action] =
             assets[address.lower()] = read_asset(call, address)
         except InvalidInput:  # tracked by a vote but not a token: named by its address
             pass
-    for action in actions:
-        if action.calldata[:4] in (TRANSFER, APPROVE, TRANSFER_FROM) and action.target.lower() not in assets:
+    for token in tokens_named(actions, contributions):
+        if token.lower() not in assets:
             try:
-                assets[action.target.lower()] = read_asset(call, action.target)
+                assets[token.lower()] = read_asset(call, token)
             except InvalidInput:  # not an ERC-20 (an NFT collection, or no code): named by its address
                 pass
     return KnownTokens(assets, frozenset(tracked))
+
+
+def tracking_token(action: Action, contributions: str) -> str | None:
+    """The token a trackToken / untrackToken call to `contributions` names (checksummed), else None."""
+    if not contributions or action.target.lower() != contributions.lower() or len(action.calldata) != 36:
+        return None
+    if action.calldata[:4] not in (TRACK_TOKEN, UNTRACK_TOKEN):
+        return None
+    try:
+        return to_checksum_address(decode(["address"], action.calldata[4:])[0])
+    except Exception:  # malformed calldata (dirty high bytes): the words already say the call is not understood
+        return None
+
+
+def tokens_named(actions: Iterable[Action], contributions: str) -> list[str]:
+    """The tokens `actions` act on, in order and once each: the targets of ERC-20 calls (transfer, approve,
+    transferFrom) and the tokens tracked or untracked by calls to `contributions`."""
+    found: dict[str, str] = {}
+    for action in actions:
+        token = action.target if action.calldata[:4] in (TRANSFER, APPROVE, TRANSFER_FROM) else None
+        token = token or tracking_token(action, contributions)
+        if token is not None:
+            found.setdefault(token.lower(), token)
+    return list(found.values())
 
 
 def resolve_asset(call: ReadCall, contributions: str, reference: str | None) -> Asset:

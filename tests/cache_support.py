@@ -21,8 +21,9 @@ PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # Rows that legitimately differ between two correct caches: batch boundaries and the head seen.
 VOLATILE = {"sync_cursor": {"head_block", "treasury_wei"}, "vote": {"id"}}
 COMPARED_TABLES = ["decision_entry", "member", "steward", "setting", "proposal", "vote", "sync_cursor", "treasury_asset"]
-# Emptied with them between tests (flows differ in ids and in where unattributed ether is counted, by batch).
-TREASURY_TABLES = ["treasury_flow"]
+# Emptied with them between tests (flows differ in ids and in where unattributed ether is counted, by batch; named
+# tokens in the block they were read at).
+TREASURY_TABLES = ["treasury_flow", "named_token"]
 
 
 @pytest.fixture(scope="session")

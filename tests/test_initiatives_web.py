@@ -6,8 +6,10 @@ member's free actions of the day the page sends from the wallet instead."""
 import playwright.sync_api as playwright_api
 import pytest
 
+from governance.chain import NodeSigner
 from governance.initiatives import Initiatives
 from tests.helpers import carry_through
+from tests.treasury_support import deploy_token
 from tests.web_support import TestWallet, connect, new_tab, wait_indexed
 
 pytest_plugins = ["tests.web_fixtures"]  # server, browser, page
@@ -121,3 +123,37 @@ def test_draft_and_support_through_the_relay_for_free_then_from_the_wallet_past_
     assert w3.eth.get_balance(founders[3].address) == balances[founders[3].address]
     assert w3.eth.get_balance(founders[4].address) < balances[founders[4].address]  # paid its own gas
     assert author.errors == [] and free.errors == [] and paying.errors == []
+
+
+def test_a_draft_to_track_a_token_and_change_the_support_share_says_what_each_field_takes(
+    wallet_tab, server, commons, founders, w3, relayer
+):
+    gusd = deploy_token(w3, NodeSigner(w3.eth.accounts[0]), "GardenDollar")  # not tracked by this commons
+    author = wallet_tab(founders[2], "#/ideas")
+    author.wait_for_selector("#draft-form")
+    author.fill("#draft-title", "Take gUSD and ask for more support")
+    author.fill("#draft-text", "The seed fund pays in **gUSD**.")
+    assert "Track a token in the treasury" in author.inner_text("#draft-action-0-kind")
+    author.select_option("#draft-action-0-kind", "track")
+    assert author.inner_text("#draft-action-0-token-label") == "Token to track (its address, 0x…)"
+    author.fill("#draft-action-0-token", gusd)
+    author.click("#draft-add-action")
+    author.select_option("#draft-action-1-kind", "untrack")
+    assert author.inner_text("#draft-action-1-token-label").startswith("Token to stop tracking (its symbol")
+    author.select_option("#draft-action-1-kind", "setting")
+    author.select_option("#draft-action-1-name", "quorum")
+    assert author.inner_text("#draft-action-1-value-label") == "New value (a whole percent of members, such as 30)"
+    author.select_option("#draft-action-1-name", "support-share")
+    hint = "New value (the percent of members whose support puts an initiative to a vote, such as 10 or 12.5%)"
+    assert author.inner_text("#draft-action-1-value-label") == hint
+    author.fill("#draft-action-1-value", "12.5%")
+    author.click("#draft-form button[type=submit]")
+    author.wait_for_selector("#draft-progress:has-text('Drafted for free by the relay')")
+    initiative_id = Initiatives(commons).count()
+    wait_indexed(server.url, w3)
+    author.goto(f"{server.url}/#/ideas/{initiative_id}")
+    author.wait_for_selector("li:has-text('Start tracking Garden Dollar (gUSD, 6 decimals)')")  # named before any vote
+    words = author.inner_text("#view")
+    assert f"Start tracking Garden Dollar (gUSD, 6 decimals) at {gusd} in the treasury" in words, words
+    assert "Set the support an initiative needs to 12.5% of members" in words, words
+    assert author.errors == []

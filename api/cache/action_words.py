@@ -42,9 +42,15 @@ class HandlesOnDemand(Mapping[str, str]):
         return sum(1 for handle in self.read.values() if handle is not None)
 
 
+def cached_addresses(at: RowMapping) -> Addresses:
+    """The commons' contracts by role as the sync cursor `at` holds them: the three every commons has, and the
+    Initiatives and Contributions contracts ("" when the commons has none, or the cache has not been told yet)."""
+    return Addresses(*(at[role] for role in ROLES), initiatives=at["initiatives"] or "", contributions=at["contributions"] or "")
+
+
 def read_actions(
     conn: Connection, at: RowMapping, targets: Sequence[str], values: Sequence[str], calldatas: Sequence[str]
 ) -> list[Reading]:
     """Each action (as the cache stores them: values in decimal, calldata in 0x-hex) read in words."""
-    context = Context(Addresses(*(at[role] for role in ROLES)), HandlesOnDemand(conn), known_tokens(conn))
+    context = Context(cached_addresses(at), HandlesOnDemand(conn), known_tokens(conn))
     return [read_action(act.Action(t, int(v), bytes.fromhex(c[2:])), context) for t, v, c in zip(targets, values, calldatas)]

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from api.cache import treasury_queries
-from api.cache.action_words import read_actions
+from api.cache.action_words import cached_addresses, read_actions
 from api.cache.initiative_queries import proposal_origin
 from api.cache.tables import A_DELEGATION, CURSOR, DELEGATEE, LOG, MEMBERS, NOT_A_VOTE, PROPOSALS, SETTINGS, STEWARDS, VOTES
 from api.exports import EXPORT_CHUNK
@@ -76,7 +76,7 @@ def commons_overview(conn: Connection, at: RowMapping) -> dict:
         "blocks_behind": max(0, at["head_block"] - at["block_number"]),
         "decision_log_count": at["log_seq"],
         "decision_log_head_hash": at["log_head_hash"],
-        **_power(conn, Addresses(*(at[role] for role in ROLES))),
+        **_power(conn, cached_addresses(at)),
     }
 
 

@@ -92,6 +92,8 @@ class SqlSink:
             "membership": m.membership,
             "governor": m.governor,
             "timelock": m.timelock,
+            "initiatives": m.initiatives,  # "" for a commons without one; written with every batch, as the three above
+            "contributions": m.contributions,
             "deployment_block": m.deployment_block,
             "block_number": batch.last.number,
             "block_hash": batch.last.hash,

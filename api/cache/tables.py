@@ -48,7 +48,8 @@ DELEGATEE = "substr(data, length(data) - 43, 42)"  # a DelegateChanged entry's t
 
 
 class SyncCursor(SQLModel, table=True):
-    """Where the indexer is: the last indexed block, the chain head it saw, and the decision log's head."""
+    """Where the indexer is: the last indexed block, the chain head it saw, and the decision log's head; and the
+    commons' contracts by role, as its manifest names them."""
 
     __tablename__ = "sync_cursor"
     id: int = Field(default=1, primary_key=True)
@@ -57,6 +58,10 @@ class SyncCursor(SQLModel, table=True):
     membership: str = Field(max_length=42)
     governor: str = Field(max_length=42)
     timelock: str = Field(max_length=42)
+    # The Initiatives and Contributions contracts: "" for a commons without one, None until the indexer's next batch
+    # in a cache from before they were kept here (migration 0010).
+    initiatives: str | None = Field(default=None, max_length=42)
+    contributions: str | None = Field(default=None, max_length=42)
     deployment_block: int = Field(sa_type=sa.BigInteger)
     block_number: int = Field(sa_type=sa.BigInteger)
     block_hash: str = Field(max_length=66)
@@ -224,11 +229,26 @@ class Vote(SQLModel, table=True):
     timestamp: int = Field(sa_type=sa.BigInteger)
 
 
+class NamedToken(SQLModel, table=True):
+    """A token that a proposal's or an initiative's actions name (a token to track or untrack, or the target of a
+    token payment or approval) and the commons has never tracked, as it names itself when the indexer met it: so
+    that the action reads by the token's name before any vote. Tracked tokens are the treasury's assets instead."""
+
+    __tablename__ = "named_token"
+    address: str = Field(primary_key=True, max_length=42)
+    symbol: str = Field(max_length=64)
+    name: str = Field(max_length=256)  # governance.treasury.NOT_A_TOKEN for an address that answers as no token
+    decimals: int
+    # The block it was read at: a rollback past it forgets it, and the proposal indexed again reads it again.
+    read_block: int = Field(sa_type=sa.BigInteger)
+
+
 # The tables as SQLAlchemy Core sees them: the cache is read and written with Core statements (ORM objects
 # would cost more than the queries in a backfill or a page of a thousand votes).
 CURSOR, BLOCKS, LOG = SyncCursor.__table__, IndexedBlock.__table__, DecisionEntry.__table__
 MEMBERS, STEWARDS, SETTINGS = Member.__table__, Steward.__table__, Setting.__table__
 PROPOSALS, VOTES = Proposal.__table__, Vote.__table__
+NAMED_TOKENS = NamedToken.__table__
 
 # The treasury's tables live in their own module; imported here so that the cache's metadata holds them too.
 import api.cache.treasury_tables  # noqa: E402,F401

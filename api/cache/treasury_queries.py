@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
-from api.cache.tables import MEMBERS, PROPOSALS
+from api.cache.tables import MEMBERS, NAMED_TOKENS, PROPOSALS
 from api.cache.treasury_tables import ASSETS, FLOWS
 from api.exports import EXPORT_CHUNK
 from governance.treasury import ETH, ETHER, NOT_A_TOKEN, Asset, KnownTokens, format_units
@@ -26,10 +26,12 @@ def assets(conn: Connection) -> dict[str, dict]:
 
 
 def known_tokens(conn: Connection) -> KnownTokens:
-    """The tokens the cache knows, so that proposals read token payments in the token's units (an address that is
-    no token, and any token the commons never tracked, are named by their address)."""
+    """The tokens the cache knows, so that proposals read token payments in the token's units and name a token to track
+    as it names itself: those the commons tracks or tracked, and those proposals' and initiatives' actions named (the
+    indexer read them then). An address that is no token, and any other token, are named by their address."""
     rows = [r for r in conn.execute(sa.select(ASSETS)).mappings() if r["name"] != NOT_A_TOKEN]
-    known = [Asset(r["address"], r["symbol"], r["name"], r["decimals"]) for r in rows]
+    named = conn.execute(sa.select(NAMED_TOKENS).where(NAMED_TOKENS.c.name != NOT_A_TOKEN)).mappings()
+    known = [Asset(r["address"], r["symbol"], r["name"], r["decimals"]) for r in [*named, *rows]]  # tracked ones last: they win
     return KnownTokens.of(known, [r["address"] for r in rows if r["tracked"]])
 
 

@@ -8,19 +8,26 @@ deployment), in ranges the node accepts. Ether that reaches the timelock without
 reward, a balance set by hand) is the difference between the timelock's balance and the flows recorded: an
 unattributed flow dated to the block where the balance shows it (governance.treasury.date_unlogged_ether), whose
 note says so, or says the span it arrived in when the node no longer keeps the balances to tell.
+
+A token that a new proposal, initiative draft or revision names (a token to track or untrack, or the target of a
+token payment or approval) and the cache cannot name yet is read as it names itself too, and kept in `named_token`:
+so that a proposal to track a token reads by its name ("Garden Dollar (gUSD, 6 decimals)") before anyone votes.
 """
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from eth_utils import to_checksum_address
 from sqlalchemy.engine import Connection, Engine
 
 from api.cache.rollback import roll_back
 from api.cache.sink import KEEP_BLOCKS, SqlSink, _locked_cursor
+from api.cache.tables import NAMED_TOKENS
 from api.cache.treasury_tables import ASSETS, FLOWS
 from governance import treasury
+from governance.actions import Action
 from governance.errors import RetryableError, RpcError
 from governance.events import Event
 from governance.indexer import Batch, Happening, Rollback
@@ -29,13 +36,23 @@ from governance.manifest import Manifest
 from governance.rpc import Rpc
 from governance.treasury import ETH, Asset, Flow, Transfer
 
+# The events whose actions may name tokens: a proposal, and a member's initiative as drafted or revised.
+ACTION_EVENTS = ("ProposalCreated", "InitiativeDrafted", "InitiativeRevised")
+# The most tokens read for the words of one such event (a real one names one or two; a member's initiative could name
+# thousands, each costing the indexer three calls): the rest are named by their address.
+MAX_NAMED_TOKENS = 8
+# The longest symbol and name the cache keeps (the columns' sizes; the words cut them far shorter).
+SYMBOL_CHARS, NAME_CHARS = 64, 256
+
 
 @dataclass(frozen=True)
 class TreasuryReading:
-    """What a batch needs from the chain besides its events: new tokens, and transfers to or from the treasury."""
+    """What a batch needs from the chain besides its events: new tokens, transfers to or from the treasury, and
+    tokens the batch's actions name that the cache could not name before."""
 
     new_assets: list[Asset]
     transfers: list[Transfer]
+    named: list[Asset] = field(default_factory=list)
 
 
 class TreasurySink(SqlSink):
@@ -101,7 +118,25 @@ class TreasurySink(SqlSink):
         # A token tracked for the first time: its transfers since the deployment (the treasury may have held it before),
         # in ranges the node accepts.
         transfers += treasury.transfer_logs(self.rpc, new, self.treasury, self.manifest.deployment_block, last, self.ranges)
-        return TreasuryReading(new_assets, self._stamped(transfers, batch))
+        named = [self._asset(token, last) for token in self._unnamed_tokens(batch)]
+        return TreasuryReading(new_assets, self._stamped(transfers, batch), named)
+
+    def _unnamed_tokens(self, batch: Batch) -> list[str]:
+        """The tokens the batch's proposals, drafts and revisions name (at most MAX_NAMED_TOKENS each) that the cache
+        holds no name for: neither tracked nor named before."""
+        wanted: dict[str, None] = {}
+        for e in batch.events:
+            if e.name in ACTION_EVENTS:
+                named = treasury.tokens_named(_actions_of(e), self.manifest.contributions)
+                wanted.update(dict.fromkeys(to_checksum_address(t) for t in named[:MAX_NAMED_TOKENS]))
+        if not wanted:
+            return []
+        with self.engine.connect() as conn:
+            known = set(conn.execute(sa.select(ASSETS.c.address).where(ASSETS.c.address.in_(list(wanted)))).scalars())
+            known |= set(
+                conn.execute(sa.select(NAMED_TOKENS.c.address).where(NAMED_TOKENS.c.address.in_(list(wanted)))).scalars()
+            )
+        return [token for token in wanted if token not in known]
 
     def _stamped(self, transfers: list[Transfer], batch: Batch) -> list[Transfer]:
         """Transfers with their block's time (for nodes that leave blockTimestamp out of logs)."""
@@ -130,7 +165,8 @@ def write_treasury(
     """The batch's flows, the tracked tokens it changes, their balances, and any ether no log accounts for (dated by
     `balance_at`, the treasury's ether at a block, and `time_of`, a block's time; each None when unknown; `origin`: a block before the treasury existed)."""
     events = [e for e in batch.events if e.block_number > done]
-    for asset in reading.new_assets:
+    _remember_names(conn, reading.named, batch.last.number)
+    for asset in map(_fitted, reading.new_assets):
         tracked_at = next(
             (e.block_number for e in events if e.name == "TokenTracked" and e.args["token"] == asset.address), batch.last.number
         )
@@ -155,6 +191,34 @@ def write_treasury(
         _add_to_balance(conn, token, treasury.net(flows, token))
     if batch.treasury_wei is not None:
         _unattributed_ether(conn, batch, batch.treasury_wei, done, balance_at, time_of, origin)
+
+
+def _actions_of(e: Event) -> list[Action]:
+    """The actions a ProposalCreated, InitiativeDrafted or InitiativeRevised event carries."""
+    a = e.args
+    return [Action(t, int(v), bytes.fromhex(c[2:])) for t, v, c in zip(a["targets"], a["values"], a["calldatas"])]
+
+
+def _fitted(asset: Asset) -> Asset:
+    """`asset` with its symbol and name as the cache can keep them: without NUL characters (PostgreSQL refuses them
+    in text) and cut to the columns' sizes (a token names itself, so a name may be anything)."""
+    symbol = asset.symbol.replace("\0", "")[:SYMBOL_CHARS]
+    return Asset(asset.address, symbol, asset.name.replace("\0", "")[:NAME_CHARS], asset.decimals)
+
+
+def _remember_names(conn: Connection, assets: list[Asset], block: int) -> None:
+    """Keep the names of tokens that actions name (a token that answers as none is kept as such, not read again)."""
+    if not assets:
+        return
+    addresses = [a.address for a in assets]
+    held = set(conn.execute(sa.select(NAMED_TOKENS.c.address).where(NAMED_TOKENS.c.address.in_(addresses))).scalars())
+    rows = [
+        {"address": a.address, "symbol": a.symbol, "name": a.name, "decimals": a.decimals, "read_block": block}
+        for a in map(_fitted, assets)
+        if a.address not in held
+    ]
+    if rows:
+        conn.execute(NAMED_TOKENS.insert(), rows)
 
 
 def _calls_in(conn: Connection, tx_hashes: set[str]) -> list[Event]:
@@ -267,11 +331,12 @@ def _take_unlogged_ether(conn: Connection, block: int) -> int:
 
 
 def roll_back_treasury(conn: Connection, last: int) -> None:
-    """Forget the treasury's flows after block `last`, and tokens whose tracking the rolled-back blocks began;
-    the tracked status and balances follow from what remains."""
+    """Forget the treasury's flows after block `last`, tokens whose tracking the rolled-back blocks began, and names
+    of tokens read after it; the tracked status and balances follow from what remains."""
     from api.cache.tables import LOG
 
     conn.execute(FLOWS.delete().where(FLOWS.c.block_number > last))
+    conn.execute(NAMED_TOKENS.delete().where(NAMED_TOKENS.c.read_block > last))
     for token in list(conn.execute(sa.select(ASSETS.c.address)).scalars()):
         changes = conn.execute(
             sa.select(LOG.c.kind, LOG.c.block_number)

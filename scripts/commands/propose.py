@@ -1,7 +1,6 @@
 """`commons propose admit|remove|appoint|recall|pay|setting|track|untrack|call|several`: put actions to a vote (stewards)."""
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -29,15 +28,6 @@ TextOption = Annotated[
     Path, typer.Option("--text", metavar="FILE", help="Markdown file with the proposal text; first line '# Title'.")
 ]
 MemberArgument = Annotated[str, typer.Argument(metavar="MEMBER", help="A member's handle or address.")]
-
-
-def _commons(how: Sending) -> Commons:
-    """The commons, with the Contributions contract among its contracts by role, so that actions on it are built and
-    read in words (the manifest's `addresses` leaves it out so far)."""
-    commons = how.commons()
-    if commons.manifest.contributions and not commons.addresses.contributions:
-        commons.addresses = replace(commons.addresses, contributions=commons.manifest.contributions)
-    return commons
 
 
 def propose(commons: Commons, proposal_actions: list[Action], text: Path, how: Sending) -> None:
@@ -73,7 +63,7 @@ def propose_admit(
     how: Sending,
 ):
     """Propose admitting ADDRESS as a member with HANDLE."""
-    commons = _commons(how)
+    commons = how.commons()
     propose(commons, [act.admit(commons.addresses, address, handle)], text, how)
 
 
@@ -81,7 +71,7 @@ def propose_admit(
 @sends
 def propose_remove(member: MemberArgument, text: TextOption, how: Sending):
     """Propose removing a member."""
-    commons = _commons(how)
+    commons = how.commons()
     propose(commons, [act.remove(commons.addresses, commons.member_address(member))], text, how)
 
 
@@ -89,7 +79,7 @@ def propose_remove(member: MemberArgument, text: TextOption, how: Sending):
 @sends
 def propose_appoint(member: MemberArgument, text: TextOption, how: Sending):
     """Propose appointing a member as a steward."""
-    commons = _commons(how)
+    commons = how.commons()
     propose(commons, [act.appoint_steward(commons.addresses, commons.member_address(member, "steward"))], text, how)
 
 
@@ -101,7 +91,7 @@ def propose_recall(
     how: Sending,
 ):
     """Propose recalling a steward."""
-    commons = _commons(how)
+    commons = how.commons()
     propose(commons, [act.recall_steward(commons.addresses, commons.member_address(steward, "steward"))], text, how)
 
 
@@ -118,7 +108,7 @@ def propose_pay(
     how: Sending,
 ):
     """Propose paying an amount of ETH, or of a tracked token, from the treasury to RECIPIENT."""
-    commons = _commons(how)
+    commons = how.commons()
     to = commons.member_address(recipient, "recipient")
     if token is None:
         propose(commons, [act.pay(to, act.parse_eth(amount_eth))], text, how)
@@ -145,7 +135,7 @@ def propose_setting(
     """
     if name not in act.SETTINGS:
         raise InvalidInput(f"{name!r} is not a setting; the settings are {', '.join(act.SETTINGS)}.")
-    commons = _commons(how)
+    commons = how.commons()
     propose(commons, [act.change_setting(commons.addresses, name, act.setting_value(name, value))], text, how)
 
 
@@ -161,7 +151,7 @@ def propose_track(token: TokenArgument, text: TextOption, how: Sending):
 
     A tracked token is accepted as a contribution and listed among the treasury's assets.
     """
-    commons = _commons(how)
+    commons = how.commons()
     propose(commons, [act.track_token(commons.addresses, token_for_tracking(commons, token, track=True))], text, how)
 
 
@@ -172,7 +162,7 @@ def propose_untrack(token: TokenArgument, text: TextOption, how: Sending):
 
     What the treasury holds of it stays there; contributions in it are no longer accepted.
     """
-    commons = _commons(how)
+    commons = how.commons()
     propose(commons, [act.untrack_token(commons.addresses, token_for_tracking(commons, token, track=False))], text, how)
 
 
@@ -195,7 +185,7 @@ def propose_call(
     if not isinstance(parsed, list):
         raise InvalidInput("The arguments must be a JSON list.")
     value = act.parse_call_value(value_eth)
-    propose(_commons(how), [act.contract_call(target, signature, parsed, value)], text, how)
+    propose(how.commons(), [act.contract_call(target, signature, parsed, value)], text, how)
 
 
 @app.command("several")
@@ -213,5 +203,5 @@ def propose_several(
     remove (address), appoint (address), recall (address), pay (recipient, eth; or recipient, token, amount),
     setting (name, value), track (token), untrack (token), call (target, signature, args, value_eth).
     """
-    commons = _commons(how)
+    commons = how.commons()
     propose(commons, read_actions(actions_file, commons.addresses, lambda token: resolve_asset(commons, token)), text, how)

@@ -196,15 +196,37 @@ async function putToVote(i, address, progress) {
 
 const FIELD_LABELS = {
   address: "Member (@handle or address)", handle: "Their handle", recipient: "To (@handle or address)", eth: "ETH",
-  name: "Setting", value: "New value (a duration such as 3d, or a percent for the quorum)",
+  name: "Setting", value: "New value",
   target: "Contract address", signature: "Function, e.g. plant(uint256)", args: "Arguments (JSON list)", value_eth: "ETH sent",
+};
+// A field whose words depend on the kind of action.
+const KIND_FIELD_LABELS = {
+  track: { token: "Token to track (its address, 0x…)" },
+  untrack: { token: "Token to stop tracking (its symbol, such as gUSD, or its address)" },
 };
 const KIND_LABELS = {
   pay: "Pay from the treasury", admit: "Admit a member", remove: "Remove a member", appoint: "Appoint a steward",
-  recall: "Recall a steward", setting: "Change a setting", call: "Call a contract",
+  recall: "Recall a steward", setting: "Change a setting", track: "Track a token in the treasury",
+  untrack: "Stop tracking a token", call: "Call a contract",
 };
+// How a setting's new value is written, by setting (else by its unit, as the vocabulary gives it).
+const VALUE_HINTS = {
+  quorum: "a whole percent of members, such as 30",
+  "support-share": "the percent of members whose support puts an initiative to a vote, such as 10 or 12.5%",
+  "initiative-lifetime": "how long an initiative stays open after its latest draft or revision, such as 14d",
+};
+const UNIT_HINTS = { seconds: "a duration, such as 3d or 12h", percent: "a percent, such as 30" };
 // Fields holding a member: given as @handle (or an address), sent as an address.
 const MEMBER_FIELDS = new Set(["address", "recipient"]);
+
+/** The words before a field of an action of `kind`; a setting's value says how to write it for `setting`. */
+function fieldLabel(kind, field, setting, settings) {
+  if (field === "value" && kind === "setting") {
+    const hint = VALUE_HINTS[setting] ?? UNIT_HINTS[settings[setting]];
+    return hint ? `New value (${hint})` : FIELD_LABELS.value;
+  }
+  return KIND_FIELD_LABELS[kind]?.[field] ?? FIELD_LABELS[field] ?? field;
+}
 
 /** One action of the draft: a kind from the vocabulary and its fields. */
 function actionRow(n, kinds, settings, onRemove) {
@@ -213,10 +235,23 @@ function actionRow(n, kinds, settings, onRemove) {
   const fields = h("span", { class: "fields" });
   const row = h("fieldset", { class: "draft-action", "data-action": n }, h("legend", {}, `Action ${n + 1}`), select, fields,
     n ? h("button", { type: "button", class: "link", onclick: () => onRemove(row) }, "Remove this action") : null);
-  const show = () => fields.replaceChildren(...kinds[select.value].map((field) => h("label", { class: "block" }, `${FIELD_LABELS[field] ?? field} `,
-    field === "name"
-      ? h("select", { name: field, id: `draft-action-${n}-${field}` }, Object.keys(settings).map((name) => h("option", { value: name }, name)))
-      : h("input", { name: field, id: `draft-action-${n}-${field}`, required: field !== "args" && field !== "value_eth" }))));
+  const show = () => {
+    const kind = select.value;
+    const labels = {};
+    const chosen = () => fields.querySelector("select[name=name]")?.value;
+    const relabel = () => {
+      for (const [field, text] of Object.entries(labels)) text.textContent = fieldLabel(kind, field, chosen(), settings);
+    };
+    fields.replaceChildren(...kinds[kind].map((field) => {
+      labels[field] = h("span", { id: `draft-action-${n}-${field}-label` });
+      const input = field === "name"
+        ? h("select", { name: field, id: `draft-action-${n}-${field}`, onchange: relabel },
+          Object.keys(settings).map((name) => h("option", { value: name }, name)))
+        : h("input", { name: field, id: `draft-action-${n}-${field}`, required: field !== "args" && field !== "value_eth" });
+      return h("label", { class: "block" }, labels[field], " ", input);
+    }));
+    relabel();
+  };
   select.onchange = show;
   select.value = "pay";
   show();
