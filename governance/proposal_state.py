@@ -2,8 +2,9 @@
 
 OpenZeppelin 5 Governor with GovernorTimelockControl and the timestamp clock: executed and canceled
 are facts; otherwise the block's timestamp against snapshot and deadline, then quorum (For + Abstain)
-and For > Against, then whether it was queued. A queued proposal whose timelock operation was run or
-cancelled directly on the timelock reads as executed or canceled, as GovernorTimelockControl says.
+and For > Against, then whether it was queued. A queued proposal reads as its timelock operation's latest step, as
+GovernorTimelockControl says: executed once run, canceled while cancelled (directly on the timelock too), queued
+again once scheduled again; the cache's projection (api/cache/projection.py) keeps `executed` and `canceled` so.
 
 The rule is written twice, side by side: in Python for one proposal (`proposal_state_at`) and in SQL for a
 whole table (`STATE_SQL`), so the API can filter proposals by state in the database.

@@ -259,6 +259,8 @@ class Projection:
                 held.set(initiative_id=int(e.args["id"]))
         elif name == "CallScheduled":
             self.scheduled[e.tx_hash].append(e.args["id"])
+            if int(e.args["index"]) == 0:  # an operation's first call: scheduled again, its proposal reads queued again
+                self._lifecycle(e)
         elif name in LIFECYCLE_EVENTS or name in TIMELOCK_EVENTS:
             self._lifecycle(e)
 
@@ -407,8 +409,14 @@ class Projection:
             held.set(**step_fields("executed", e))
         elif name == "ProposalCanceled" and not done:
             held.set(**step_fields("canceled", e))
-        # Run or cancelled directly on the timelock: GovernorTimelockControl then reads executed / canceled.
+        # Once queued, GovernorTimelockControl reads the proposal's state from its timelock operation's: done is
+        # executed, pending is queued, neither is canceled. So the proposal follows the operation's latest step, also
+        # when taken directly on the timelock: run, cancelled, or (once cancelled, by a proposer with the same calls
+        # and salt) scheduled again. A canceled proposal found by its operation was cancelled on the timelock: the
+        # governor cancels only Pending proposals, which have no operation yet.
         elif name == "CallExecuted" and not done and int(a["index"]) == len(proposal.targets) - 1:
             held.set(**step_fields("executed", e))
         elif name == "Cancelled" and not done:
             held.set(**step_fields("canceled", e))
+        elif name == "CallScheduled" and proposal.canceled_block is not None and proposal.executed_block is None:
+            held.set(**{f"canceled_{part}": None for part in ("block", "tx", "time")})
