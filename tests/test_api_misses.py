@@ -12,8 +12,7 @@ from api.app import create_app
 from api.cache import queries
 from api.cache.queries import LogFilter
 from api.db import make_engine
-from api.schemas import DecisionPagePublic
-from api.schemas import ProposalDetail, VotesPublic
+from api.schemas import DecisionPagePublic, ProposalDetail, VotesPublic
 from governance import actions as act
 from governance.client import Commons
 from tests.cache_support import _empty_postgres, fresh_sqlite, indexer_for

@@ -267,6 +267,7 @@ def test_a_member_drafts_tracking_a_token_through_the_relay_and_reads_it_by_name
     encoded = client.post("/api/relay/initiatives/actions", json={"actions": track})
     assert encoded.status_code == 200, encoded.text
     assert encoded.json()["targets"] == [garden.manifest.contributions] * 2
+    assert encoded.json()["in_words"][0] == f"Start tracking Garden Dollar (gUSD, 6 decimals) at {garden.gusd} {TRACK_WORDS}"
     ticket = settled(relayer, post(client, signed_draft(client, author, actions=track))["id"])
     assert ticket["status"] == "done", ticket
     view = Initiatives(commons).initiative(ticket["initiative"])

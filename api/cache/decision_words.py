@@ -17,13 +17,13 @@ from dataclasses import asdict, dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from api.cache.action_words import HandlesOnDemand
+from api.cache.action_words import HandlesOnDemand, cached_addresses
 from api.cache.tables import CURSOR, LOG, NOT_A_VOTE, PROPOSALS
 from api.cache.treasury_queries import known_tokens
 from governance import actions as act
 from governance.calendar import one_line
 from governance.readings import Context, duration_words, read_action
-from governance.vocabulary import ROLES, TIMELOCK_EVENTS, Addresses
+from governance.vocabulary import TIMELOCK_EVENTS, Addresses
 
 OUTSIDE = "outside the vote"
 
@@ -107,7 +107,7 @@ class TimelockCalls:
         at = conn.execute(sa.select(CURSOR).where(CURSOR.c.id == 1)).mappings().first()
         if at is None:
             return None
-        addresses = Addresses(*(at[role] for role in ROLES))
+        addresses = cached_addresses(at)
         if engine is None:
             return cls(lambda: nullcontext(conn), addresses, None)
         by_address = {address.lower(): handle for address, handle in (handles or {}).items()}

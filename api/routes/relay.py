@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.relay_store import SqlRelayStore
 from governance.action_file import actions_from
-from governance.actions import Action, checked_address, describe
+from governance.actions import Action, checked_address
 from governance.ballots import Ballot
 from governance.chain import connect
 from governance.client import Commons
@@ -272,8 +272,7 @@ def encode_actions(body: ActionsRequest, request: Request):
     wallet sends itself when the relay cannot; 400 naming the first malformed action."""
     commons = commons_of(request)
     proposal = _proposal_of(commons, body.actions)
-    handles = commons.handles()
-    return {**_encoded(proposal), "in_words": [describe(a, commons.addresses, handles) for a in proposal]}
+    return {**_encoded(proposal), "in_words": [reading.words for reading in commons.read_actions(proposal)]}
 
 
 @router.post("/api/relay/initiatives/typed-data")
