@@ -100,3 +100,13 @@ def chain_mines_each_transaction(w3):
     w3.provider.make_request("evm_setAutomine", [True])
     clean_mempool_and_clock(w3)
     yield
+
+
+@pytest.fixture
+def receiver():
+    """A local webhook receiver for one test (tests/hook_support.py)."""
+    from tests.hook_support import start_receiver
+
+    receiver = start_receiver()
+    yield receiver
+    receiver.server.shutdown()

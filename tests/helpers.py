@@ -168,3 +168,17 @@ def clean_mempool_and_clock(w3: Web3) -> None:
     w3.provider.make_request("anvil_dropAllTransactions", [])
     latest = w3.eth.get_block("latest")["timestamp"]
     w3.provider.make_request("anvil_setTime", [max(int(time.time()), latest)])
+
+
+def timelock_batch(commons, proposal_id: int) -> tuple:
+    """(targets, values, calldatas, predecessor, salt): the timelock batch a proposal is queued as, as
+    GovernorTimelockControl makes it (the salt is bytes20(governor) XOR the description's hash)."""
+    targets, values, calldatas, description_hash = commons.governor.functions.proposalDetails(proposal_id).call()
+    governor_left_aligned = bytes.fromhex(commons.manifest.governor[2:]) + bytes(12)
+    salt = bytes(a ^ b for a, b in zip(governor_left_aligned, description_hash))
+    return targets, values, calldatas, b"\0" * 32, salt
+
+
+def timelock_operation_id(commons, proposal_id: int) -> bytes:
+    """The timelock's id for a proposal's operation."""
+    return commons.timelock.functions.hashOperationBatch(*timelock_batch(commons, proposal_id)).call()

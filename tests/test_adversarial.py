@@ -21,6 +21,7 @@ from tests.helpers import (
     pass_proposal,
     propose,
     send,
+    timelock_operation_id,
     to_deadline_passed,
     to_voting,
     vote,
@@ -394,14 +395,6 @@ def test_deployer_cannot_cancel_a_queued_operation_on_the_timelock(commons, depl
     with pytest.raises(Reverted) as refused:
         send(w3, deployer, commons.timelock, "cancel", timelock_id)
     assert_refused(refused, "AccessControlUnauthorizedAccount")
-
-
-def timelock_operation_id(commons: Commons, proposal_id: int) -> bytes:
-    """The timelock's id for a queued proposal, as GovernorTimelockControl computes it."""
-    targets, values, calldatas, description_hash = commons.governor.functions.proposalDetails(proposal_id).call()
-    governor_left_aligned = bytes.fromhex(commons.manifest.governor[2:]) + bytes(12)  # bytes20(address(this))
-    salt = bytes(a ^ b for a, b in zip(governor_left_aligned, description_hash))
-    return commons.timelock.functions.hashOperationBatch(targets, values, calldatas, b"\0" * 32, salt).call()
 
 
 def test_non_member_cannot_join_a_members_delegators(commons, founders, outsider):

@@ -12,7 +12,6 @@ import feedparser
 import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from eth_utils import keccak
 
 from api.audit_source import CacheSource
 from api.cache.tables import LOG
@@ -25,9 +24,20 @@ from api.schemas import DecisionPagePublic
 from governance.chain import NodeSigner
 from governance.decision_log import verify
 from tests.cache_support import indexer_for
-from tests.helpers import SETTINGS, act, advance_to, impersonate, pass_proposal, propose, send, to_deadline_passed, to_voting
+from tests.helpers import (
+    SETTINGS,
+    act,
+    advance_to,
+    impersonate,
+    pass_proposal,
+    propose,
+    send,
+    timelock_batch,
+    timelock_operation_id,
+    to_deadline_passed,
+    to_voting,
+)
 from tests.helpers import vote as cast_vote
-from tests.hook_support import start_receiver
 from tests.test_audit import grab_power
 from tests.web_support import wait_indexed
 
@@ -127,13 +137,6 @@ TIMELOCK_TYPES = ("timelock.scheduled", "timelock.cancelled", "timelock.executed
 
 
 @pytest.fixture
-def receiver():
-    receiver = start_receiver()
-    yield receiver
-    receiver.server.shutdown()
-
-
-@pytest.fixture
 def front_run(commons, stewards, founders, anvil_url, cache_url, receiver):
     """One timelock operation scheduled twice: a passed proposal's, first scheduled directly on the timelock by a rogue
     holding the proposer and canceller roles (with the governor's salt, so it is the proposal's operation id) and
@@ -148,18 +151,14 @@ def front_run(commons, stewards, founders, anvil_url, cache_url, receiver):
     timelock = impersonate(w3, commons.manifest.timelock)
     for role in (commons.timelock.functions.PROPOSER_ROLE(), commons.timelock.functions.CANCELLER_ROLE()):
         send(w3, timelock, commons.timelock, "grantRole", role.call(), rogue.address)
-    start = w3.eth.block_number
     pid = propose(commons, stewards[0], [act.pay(founders[3].address, 10**15)], FRONT_RUN)
-    [created] = commons.governor.events.ProposalCreated().get_logs(from_block=start)
-    governor = bytes.fromhex(commons.manifest.governor[2:]) + bytes(12)
-    salt = bytes(a ^ b for a, b in zip(governor, keccak(text=created["args"]["description"])))
-    batch = ([founders[3].address], [10**15], [b""], b"\0" * 32, salt)
+    batch = timelock_batch(commons, pid)
     to_voting(commons, pid)
     for member in founders:
         cast_vote(commons, member, pid, "for")
     to_deadline_passed(commons, pid)
     send(w3, rogue, commons.timelock, "scheduleBatch", *batch, SETTINGS.timelock_delay)
-    operation = "0x" + commons.timelock.functions.hashOperationBatch(*batch).call().hex()
+    operation = "0x" + timelock_operation_id(commons, pid).hex()
     send(w3, rogue, commons.timelock, "cancel", operation)
     anyone = NodeSigner(w3.eth.accounts[9])
     commons.submit(commons.plan_lifecycle("queue", pid), anyone)

@@ -23,7 +23,6 @@ from api.hooks.targets import TargetRefused, check_target
 from governance.config import get_settings
 from tests.cache_support import _empty_postgres, fresh_sqlite, indexer_for
 from tests.helpers import act, free_port, propose, to_voting, vote
-from tests.hook_support import start_receiver
 
 LOOPBACK = (ipaddress.ip_network("127.0.0.1/32"),)
 KEY = Ed25519PrivateKey.generate()
@@ -31,13 +30,6 @@ KEY = Ed25519PrivateKey.generate()
 
 def rpc(w3, method, params=None):
     return w3.provider.make_request(method, params or [])["result"]
-
-
-@pytest.fixture
-def receiver():
-    receiver = start_receiver()
-    yield receiver
-    receiver.server.shutdown()
 
 
 @pytest.fixture

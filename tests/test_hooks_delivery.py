@@ -24,7 +24,6 @@ from api.hooks.signing import key_text, public_key_text, verify
 from api.hooks.tables import ATTEMPTS, DELIVERIES
 from tests.cache_support import fresh_sqlite, indexer_for
 from tests.helpers import act, free_port, propose
-from tests.hook_support import start_receiver
 
 LOOPBACK = (ipaddress.ip_network("127.0.0.1/32"),)
 KEY = Ed25519PrivateKey.generate()
@@ -70,13 +69,6 @@ def start_redirector(status: int, location: str) -> Redirector:
     redirector = Redirector(server, status, location)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return redirector
-
-
-@pytest.fixture
-def receiver():
-    receiver = start_receiver()
-    yield receiver
-    receiver.server.shutdown()
 
 
 @pytest.fixture

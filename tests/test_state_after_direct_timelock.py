@@ -6,7 +6,6 @@ still said canceled.
 """
 
 import pytest
-from eth_utils import keccak
 
 from api.audit_source import CacheSource
 from api.cache.tables import PROPOSALS
@@ -16,7 +15,19 @@ from governance.audit import audit
 from governance.chain import NodeSigner
 from governance.vocabulary import PROPOSAL_STATES
 from tests.cache_support import cache_rows, clean_index, indexer_for
-from tests.helpers import SETTINGS, advance, advance_to, impersonate, propose, send, to_deadline_passed, to_voting, vote
+from tests.helpers import (
+    SETTINGS,
+    advance,
+    advance_to,
+    impersonate,
+    propose,
+    send,
+    timelock_batch,
+    timelock_operation_id,
+    to_deadline_passed,
+    to_voting,
+    vote,
+)
 
 TITLE = "Pay for the seed order"
 
@@ -24,18 +35,14 @@ TITLE = "Pay for the seed order"
 def queued_proposal(commons, stewards, founders) -> tuple[int, tuple, str]:
     """A payment proposal passed and queued by the governor: its id, its timelock batch and operation id."""
     w3 = commons.w3
-    start = w3.eth.block_number
     pid = propose(commons, stewards[0], [act.pay(founders[3].address, 10**15)], TITLE)
-    [created] = commons.governor.events.ProposalCreated().get_logs(from_block=start)
-    governor = bytes.fromhex(commons.manifest.governor[2:]) + bytes(12)
-    salt = bytes(a ^ b for a, b in zip(governor, keccak(text=created["args"]["description"])))
-    batch = ([founders[3].address], [10**15], [b""], b"\0" * 32, salt)
+    batch = timelock_batch(commons, pid)
     to_voting(commons, pid)
     for member in founders:
         vote(commons, member, pid, "for")
     to_deadline_passed(commons, pid)
     commons.submit(commons.plan_lifecycle("queue", pid), NodeSigner(w3.eth.accounts[9]))
-    return pid, batch, "0x" + commons.timelock.functions.hashOperationBatch(*batch).call().hex()
+    return pid, batch, "0x" + timelock_operation_id(commons, pid).hex()
 
 
 def said_alike(commons, cache_url: str, pid: int) -> str:
@@ -151,13 +158,9 @@ def test_a_reorg_elsewhere_replays_an_operation_scheduled_cancelled_and_schedule
     scheduled directly by the rogue, cancelled, then queued by the governor, it must come out queued, not canceled."""
     w3 = commons.w3
     indexer = indexer_for(commons.manifest, anvil_url, cache_url)
-    start = w3.eth.block_number
     pid = propose(commons, stewards[0], [act.pay(founders[3].address, 10**15)], TITLE)
-    [created] = commons.governor.events.ProposalCreated().get_logs(from_block=start)
-    governor = bytes.fromhex(commons.manifest.governor[2:]) + bytes(12)
-    salt = bytes(a ^ b for a, b in zip(governor, keccak(text=created["args"]["description"])))
-    batch = ([founders[3].address], [10**15], [b""], b"\0" * 32, salt)
-    operation = "0x" + commons.timelock.functions.hashOperationBatch(*batch).call().hex()
+    batch = timelock_batch(commons, pid)
+    operation = "0x" + timelock_operation_id(commons, pid).hex()
     to_voting(commons, pid)
     for member in founders:
         vote(commons, member, pid, "for")
