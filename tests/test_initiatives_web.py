@@ -1,14 +1,18 @@
 """The Ideas view in Chromium: a member drafts with a live preview, two others support from their wallets, one puts
 it to a vote, and the proposal (author named) is voted, queued and executed; the page links both ways. With a relay,
 drafting (actions from the vocabulary, members by @handle) and supporting cost the members nothing, and past a
-member's free actions of the day the page sends from the wallet instead."""
+member's free actions of the day the page sends from the wallet instead. An initiative's author revises it (the form
+filled with its current text and actions; supporters must sign again) or withdraws it, for free through the relay or
+from the wallet; a supporter withdraws their support from the wallet; nobody else sees those buttons."""
 
 import playwright.sync_api as playwright_api
 import pytest
+import requests
 
+from governance import actions as act
 from governance.chain import NodeSigner
-from governance.initiatives import Initiatives
-from tests.helpers import carry_through
+from governance.initiatives import Initiatives, SupportSignature, sign_support
+from tests.helpers import carry_through, now
 from tests.treasury_support import deploy_token
 from tests.web_support import TestWallet, connect, new_tab, wait_indexed
 
@@ -157,3 +161,132 @@ def test_a_draft_to_track_a_token_and_change_the_support_share_says_what_each_fi
     assert f"Start tracking Garden Dollar (gUSD, 6 decimals) at {gusd} in the treasury" in words, words
     assert "Set the support an initiative needs to 12.5% of members" in words, words
     assert author.errors == []
+
+
+def drafted(commons, author, proposal, text) -> int:
+    """An initiative drafted by `author` from the library (the page's own drafting is tested above)."""
+    initiatives = Initiatives(commons)
+    commons.submit(initiatives.plan_draft(proposal, text), author)
+    return initiatives.count()
+
+
+def supported(commons, initiative_id: int, supporter) -> None:
+    """`supporter`'s signature of support for the current revision, posted by someone else (as a relay would)."""
+    initiatives = Initiatives(commons)
+    expiry = now(commons.w3) + 7 * 24 * 3600
+    typed = initiatives.support_typed_data(initiative_id, supporter.address, expiry)
+    message = typed["message"]
+    signature = SupportSignature(
+        initiative_id, message["revision"], supporter.address, message["nonce"], expiry, sign_support(typed, supporter.account)
+    )
+    commons.submit(initiatives.plan_post_support(signature), NodeSigner(commons.w3.eth.accounts[8]))
+
+
+def in_api(server, initiative_id: int) -> dict:
+    return requests.get(f"{server.url}/api/initiatives/{initiative_id}", timeout=5).json()
+
+
+def last_words(tab, *done: str) -> str:
+    """#initiative-progress once it says one of `done` or failed (what it was doing, if neither came)."""
+    wanted = ", ".join(f"#initiative-progress:has-text('{words}')" for words in (*done, "Failed"))
+    try:
+        tab.wait_for_selector(wanted)
+    except playwright_api.TimeoutError:
+        raise AssertionError(f"still: {tab.inner_text('#initiative-progress')}") from None
+    return tab.inner_text("#initiative-progress")
+
+
+def test_the_author_revises_from_the_page_for_free_and_supporters_must_sign_again(
+    wallet_tab, server, commons, founders, w3, relayer
+):
+    text = "# Seeds for the spring beds\n\nWe need **seeds**."
+    proposal = [act.pay(SOMEONE, 10**15), act.change_setting(commons.addresses, "support-share", 1250)]
+    initiative_id = drafted(commons, founders[2], proposal, text)
+    supported(commons, initiative_id, founders[3])
+    wait_indexed(server.url, w3)
+    assert in_api(server, initiative_id)["support_count"] == 2
+    balance = w3.eth.get_balance(founders[2].address)
+    author = wallet_tab(founders[2], f"#/ideas/{initiative_id}")
+    assert author.locator("#support-button").count() == 0  # the author's support counts already
+    author.click("#revise-button")
+    # The form holds the initiative as it is: title, text and each action in the form's own kinds.
+    assert author.input_value("#draft-title") == "Seeds for the spring beds"
+    assert author.input_value("#draft-text") == "We need **seeds**."
+    assert author.input_value("#draft-action-0-kind") == "pay"
+    assert author.input_value("#draft-action-0-recipient") == SOMEONE
+    assert author.input_value("#draft-action-0-eth") == "0.001"
+    assert author.input_value("#draft-action-1-kind") == "setting"
+    assert author.input_value("#draft-action-1-name") == "support-share"
+    assert author.input_value("#draft-action-1-value") == "12.5%"
+    warning = author.inner_text("#revise-warning")
+    assert "signatures of its supporter stop counting: each must read the new text and sign again" in warning, warning
+    author.fill("#draft-title", "Seeds and bulbs for the spring beds")
+    author.fill("#draft-action-0-eth", "0.002")
+    author.click("#draft-form button[type=submit]")
+    said = last_words(author, "Revised")
+    assert said.startswith("Revised (revision 1), sent for free by the relay."), said
+    assert "The member who supported it must sign again for their support to count." in said, said
+    assert author.get_attribute("#initiative-progress", "data-relayed") == "yes"
+    # The view is the revised initiative, read from the API again.
+    author.wait_for_selector("h1:has-text('Seeds and bulbs for the spring beds')")
+    assert author.locator("#revise-form").count() == 0
+    assert "1 of 3 supporters" in author.inner_text(".initiative-progress-words")
+    answer = in_api(server, initiative_id)
+    assert answer["revision"] == 1 and answer["supporters"] == [] and answer["support_count"] == 1
+    assert answer["title"] == "Seeds and bulbs for the spring beds" and answer["values"][0] == str(2 * 10**15)
+    assert answer["calldatas"][1] == "0x" + proposal[1].calldata.hex()  # the setting kept exactly
+    view = Initiatives(commons).initiative(initiative_id)
+    assert view.revision == 1 and view.actions[0].value == 2 * 10**15
+    assert w3.eth.get_balance(founders[2].address) == balance  # free for the author
+    assert author.errors == []
+
+
+def test_the_author_withdraws_from_the_page_after_confirming_from_the_wallet_past_the_allowance(
+    wallet_tab, server, commons, founders, w3, relayer
+):
+    initiative_id = drafted(commons, founders[2], [act.pay(SOMEONE, 10**15)], "# A second shed\n\nFor the tools.")
+    supported(commons, initiative_id, founders[3])
+    wait_indexed(server.url, w3)
+    relayer.initiatives.allowance = 0  # the author's free actions of the day are used: the wallet sends it
+    author = wallet_tab(founders[2], f"#/ideas/{initiative_id}")
+    author.click("#withdraw-button")
+    confirm = author.inner_text("#withdraw-confirm")
+    assert "This cannot be undone: it can never be put to a vote, and its supporters' signatures stop counting." in confirm
+    author.click("#withdraw-confirm-button")
+    said = last_words(author, "Withdrawn")
+    assert said == "Withdrawn. It can never be put to a vote.", said
+    assert author.get_attribute("#initiative-progress", "data-relayed") == "no"
+    refused = author.get_attribute("#initiative-progress", "data-relay-refused")
+    assert refused.startswith("You have used your 0 free actions today"), refused
+    assert in_api(server, initiative_id)["status"] == "withdrawn"
+    assert Initiatives(commons).initiative(initiative_id).status == "withdrawn"
+    author.wait_for_selector("p.muted:has-text('withdrawn')")  # the view shows it again, without buttons
+    assert author.locator("#revise-button, #withdraw-button, #support-button").count() == 0
+    assert author.errors == []
+
+
+def test_a_supporter_withdraws_their_support_from_the_wallet_and_others_see_no_authors_buttons(
+    wallet_tab, server, commons, founders, w3, relayer
+):
+    initiative_id = drafted(commons, founders[2], [act.pay(SOMEONE, 10**15)], "# Rain barrels\n\nCatch the rain.")
+    for supporter in founders[3:5]:
+        supported(commons, initiative_id, supporter)
+    wait_indexed(server.url, w3)
+    assert in_api(server, initiative_id)["support_count"] == 3
+    # Someone else: may support it, neither revise nor withdraw it.
+    other = wallet_tab(founders[1], f"#/ideas/{initiative_id}")
+    other.wait_for_selector("#support-button")
+    assert other.locator("#revise-button, #withdraw-button, #withdraw-support-button").count() == 0
+    balance = w3.eth.get_balance(founders[3].address)
+    supporter = wallet_tab(founders[3], f"#/ideas/{initiative_id}")
+    assert supporter.locator("#revise-button, #withdraw-button, #support-button").count() == 0
+    assert "you pay its fee" in supporter.inner_text("#view .actions")
+    supporter.click("#withdraw-support-button")
+    said = last_words(supporter, "Your support is withdrawn")
+    assert said.startswith("Your support is withdrawn: your signature no longer counts."), said
+    answer = in_api(server, initiative_id)
+    assert answer["support_count"] == 2 and [s["address"] for s in answer["supporters"]] == [founders[4].address]
+    assert "2 of 3 supporters" in supporter.inner_text(".initiative-progress-words")  # the view read it again
+    supporter.wait_for_selector("#support-button")  # and may support it again
+    assert w3.eth.get_balance(founders[3].address) < balance  # paid the transaction's fee
+    assert other.errors == [] and supporter.errors == []

@@ -1,22 +1,70 @@
 // The Ideas view: members' initiatives with their progress toward the support they need, one initiative with its
 // text, actions and supporters, a form to draft one (text with a live preview, actions from the commons' vocabulary
 // with members by @handle), "Support" (sign the exact proposal in the wallet) and "Put it to a vote" once enough
-// members support it. Drafts and supports are signed in the wallet and sent by the relay for free
+// members support it; for its author "Revise" (the draft form again, filled with the current text and actions) and
+// "Withdraw"; for a supporter "Withdraw my support" (a wallet transaction: the contract has no signed variant).
+// Drafts, revisions, withdrawals and supports are signed in the wallet and sent by the relay for free
 // (api/routes/relay.py); when the relay cannot (not set up, out of funds, the member's free actions of the day used)
 // the wallet sends the same thing itself.
 
 import * as api from "../api.js";
 import { ethers } from "../lib.js";
 import { bar, dateTime, h, proposalBody, renderMarkdown, shortAddress, shortHash } from "../render.js";
-import { addressOfHandle, gasLimit, POLL_MS, sleep, state, waitForReceipt, waitUntil } from "../state.js";
+import { addressOfHandle, gasLimit, memberHandles, POLL_MS, sleep, state, waitForReceipt, waitUntil } from "../state.js";
 import { walletErrorText } from "../wallet.js";
 
 const INITIATIVES_ABI = [
   "function draft(address[] targets, uint256[] values, bytes[] calldatas, string description) returns (uint256)",
+  "function revise(uint256 id, address[] targets, uint256[] values, bytes[] calldatas, string description)",
+  "function withdraw(uint256 id)",
   "function postSupport(uint256 id, address supporter, uint256 expiry, bytes signature)",
+  "function withdrawSupport(uint256 id)",
   "function submit(uint256 id, address[] targets, uint256[] values, bytes[] calldatas, string description, (address supporter, uint256 expiry, bytes signature)[] signatures) returns (uint256)",
   "function supportNonce(uint256 id, address supporter) view returns (uint256)",
+  // Its custom errors, so ethers decodes a wallet's refusal into a name and arguments (revertWords says them).
+  "error InitiativesNotMember(address account)",
+  "error InitiativesUnknown(uint256 id)",
+  "error InitiativesNotAuthor(uint256 id, address account, address author)",
+  "error InitiativesNotOpen(uint256 id, uint8 status)",
+  "error InitiativesAlreadySubmitted(uint256 id, uint256 proposalId)",
+  "error InitiativesExpired(uint256 id, uint256 expiredAt)",
+  "error InitiativesInvalidActions(uint256 targets, uint256 values, uint256 calldatas)",
+  "error InitiativesProposalDiffers(uint256 id, uint256 revision)",
+  "error InitiativesAuthorSigned(uint256 id, address account)",
+  "error InitiativesSignatureExpired(address supporter, uint256 expiry)",
+  "error InitiativesSupportWithdrawn(uint256 id, address supporter)",
+  "error InitiativesInvalidSignature(uint256 id, uint256 revision, address supporter)",
+  "error InitiativesSupportShort(uint256 id, uint256 count, uint256 needed)",
+  "error InitiativesDeadlinePassed(address author, uint256 deadline)",
+  "error InitiativesNonceUsed(address author, uint256 nonce)",
+  "error InitiativesInvalidAuthorSignature(address author)",
 ];
+// governance/reverts.py SENTENCES for the Initiatives contract's errors (args as ethers decodes them).
+const REVERT_WORDS = {
+  InitiativesNotMember: ([a]) => `only members draft, revise or support initiatives, and ${a} is not a member now`,
+  InitiativesUnknown: ([id]) => `there is no initiative ${id}`,
+  InitiativesNotAuthor: ([id, a, author]) => `only the author ${author} may change initiative ${id}; ${a} is not its author`,
+  InitiativesNotOpen: ([id]) => `initiative ${id} is no longer open (it was withdrawn)`,
+  InitiativesAlreadySubmitted: ([id]) => `initiative ${id} was already put to a vote; a signature never serves a second proposal`,
+  InitiativesExpired: ([id, at]) => `initiative ${id} expired on ${dateTime(at)} without enough support; its author may draft it again`,
+  InitiativesInvalidActions: () => "an initiative needs at least one action, with as many values and calldatas as targets",
+  InitiativesProposalDiffers: ([id, r]) => `these actions or this text are not those of initiative ${id} as its revision ${r} says`,
+  InitiativesAuthorSigned: ([id, a]) => `${a} is the author of initiative ${id}, whose support is counted already`,
+  InitiativesSignatureExpired: ([a, at]) => `the signature of support by ${a} expired on ${dateTime(at)}; they may sign again`,
+  InitiativesSupportWithdrawn: ([id, a]) => `${a} withdrew the support this signature gave to initiative ${id}`,
+  InitiativesInvalidSignature: ([id, r, a]) => `the signature is not ${a}'s support for revision ${r} of initiative ${id} with these actions and text`,
+  InitiativesSupportShort: ([id, count, needed]) => `initiative ${id} has ${count} supporters (the author included) but needs ${needed}`,
+  InitiativesDeadlinePassed: ([a, at]) => `the signature by ${a} was usable until ${dateTime(at)}, which has passed; sign it again`,
+  InitiativesNonceUsed: ([a]) => `this signature by ${a} was already used: a signed draft, revision or withdrawal is used once`,
+  InitiativesInvalidAuthorSignature: ([a]) => `the signature is not ${a}'s for this draft, revision or withdrawal, in this commons and on this chain`,
+};
+
+/** "The Initiatives contract refuses: …" for a revert ethers decoded (an estimate or a call); null for anything else. */
+function revertWords(error) {
+  const revert = error?.revert;
+  const words = revert && REVERT_WORDS[revert.name];
+  return words ? `The Initiatives contract refuses: ${words([...revert.args])}.` : null;
+}
 // governance/initiatives.py SUPPORT_TYPES: the one definition the CLI, the API and this page sign.
 const SUPPORT_TYPES = {
   Support: [
@@ -98,7 +146,8 @@ async function send(progress, action) {
     await waitForReceipt(tx.hash);
     return tx;
   } catch (error) {
-    const words = error instanceof api.ApiError || (error instanceof Error && !error.code) ? error.message : walletErrorText(error);
+    const words = revertWords(error)
+      ?? (error instanceof api.ApiError || (error instanceof Error && !error.code) ? error.message : walletErrorText(error));
     progress.textContent = `Failed: ${words}`;
     return null;
   }
@@ -228,12 +277,14 @@ function fieldLabel(kind, field, setting, settings) {
   return KIND_FIELD_LABELS[kind]?.[field] ?? FIELD_LABELS[field] ?? field;
 }
 
-/** One action of the draft: a kind from the vocabulary and its fields. */
-function actionRow(n, kinds, settings, onRemove) {
+/** One action of the draft: a kind from the vocabulary and its fields (`preset`: a revised initiative's action). */
+function actionRow(n, kinds, settings, onRemove, preset = null) {
   const select = h("select", { id: `draft-action-${n}-kind`, "aria-label": `Action ${n + 1}` },
     Object.keys(kinds).map((kind) => h("option", { value: kind }, KIND_LABELS[kind] ?? kind)));
   const fields = h("span", { class: "fields" });
-  const row = h("fieldset", { class: "draft-action", "data-action": n }, h("legend", {}, `Action ${n + 1}`), select, fields,
+  const row = h("fieldset", { class: "draft-action", "data-action": n }, h("legend", {}, `Action ${n + 1}`),
+    preset ? h("p", { class: "muted", id: `draft-action-${n}-now` }, `Now: ${preset.words}`, preset.note ? ` ${preset.note}` : "") : null,
+    select, fields,
     n ? h("button", { type: "button", class: "link", onclick: () => onRemove(row) }, "Remove this action") : null);
   const show = () => {
     const kind = select.value;
@@ -253,9 +304,89 @@ function actionRow(n, kinds, settings, onRemove) {
     relabel();
   };
   select.onchange = show;
-  select.value = "pay";
+  select.value = preset && kinds[preset.kind] ? preset.kind : "pay";
   show();
+  if (preset && kinds[preset.kind]) {
+    for (const [field, value] of Object.entries(preset.fields)) {
+      const input = fields.querySelector(`[name="${field}"]`);
+      if (!input) continue;
+      input.value = value;
+      input.dispatchEvent(new Event("change")); // a setting's name relabels its value
+    }
+  }
   return row;
+}
+
+// The calls the draft form's kinds make (governance/actions.py), to fill a revision's form with the current actions.
+const KNOWN_CALLS = new ethers.Interface([
+  "function admit(address account, string handle)",
+  "function remove(address account)",
+  "function appointSteward(address account)",
+  "function recallSteward(address account)",
+  "function trackToken(address token)",
+  "function untrackToken(address token)",
+  "function setVotingDelay(uint48 value)",
+  "function setVotingPeriod(uint32 value)",
+  "function updateQuorumNumerator(uint256 value)",
+  "function setLateQuorumVoteExtension(uint48 value)",
+  "function updateDelay(uint256 value)",
+  "function setSupportShare(uint256 value)",
+  "function setLifetime(uint256 value)",
+  "function transfer(address to, uint256 amount)",
+]);
+// function → [the draft form's kind, the contract it must be sent to (a key of state.config, or "initiatives")].
+const CALL_KINDS = {
+  admit: ["admit", "membership"], remove: ["remove", "membership"],
+  appointSteward: ["appoint", "governor"], recallSteward: ["recall", "governor"],
+};
+// setter → [setting, the contract it must be sent to, how many of its units make the value a member writes].
+const SETTING_CALLS = {
+  setVotingDelay: ["voting-delay", "governor"], setVotingPeriod: ["voting-period", "governor"],
+  updateQuorumNumerator: ["quorum", "governor"], setLateQuorumVoteExtension: ["late-quorum-extension", "governor"],
+  updateDelay: ["timelock-delay", "timelock"], setSupportShare: ["support-share", "initiatives", 100n],
+  setLifetime: ["initiative-lifetime", "initiatives"],
+};
+
+/** An action of initiative `i` as the draft form's kind and fields: {kind, fields, words, note}; a call the page
+ * cannot read back keeps its contract and ETH, and its note asks for the function and arguments again. */
+function presetOf(action, value, contractOf, handles) {
+  const named = (address) => (handles.has(address) ? `@${handles.get(address)}` : address);
+  const base = { words: action.in_words, note: "" };
+  if (action.calldata === "0x" && value > 0n) {
+    return { ...base, kind: "pay", fields: { recipient: named(action.target), eth: ethers.formatEther(value) } };
+  }
+  let call = null;
+  try {
+    call = KNOWN_CALLS.parseTransaction({ data: action.calldata, value });
+  } catch {
+    call = null;
+  }
+  const to = (key) => contractOf(key) && ethers.getAddress(contractOf(key)) === ethers.getAddress(action.target);
+  if (call && value === 0n) {
+    const [kind, where] = CALL_KINDS[call.name] ?? [];
+    if (kind && to(where)) {
+      const fields = { address: named(call.args[0]) };
+      if (kind === "admit") Object.assign(fields, { address: call.args[0], handle: call.args[1] });
+      return { ...base, kind, fields };
+    }
+    const [setting, home, perPercent] = SETTING_CALLS[call.name] ?? [];
+    if (setting && to(home)) {
+      const units = call.args[0];
+      const written = perPercent ? `${Number(units) / Number(perPercent)}%` : units.toString();
+      return { ...base, kind: "setting", fields: { name: setting, value: written } };
+    }
+  }
+  const fields = { target: action.target, value_eth: value ? ethers.formatEther(value) : "" };
+  if (!call) return { ...base, kind: "call", fields, note: "(The page cannot read this call back: give its function and arguments again, or remove it.)" };
+  const args = call.args.map((a) => (typeof a === "bigint" ? a.toString() : JSON.stringify(a)));
+  return { ...base, kind: "call", fields: { ...fields, signature: call.fragment.format("sighash"), args: `[${args.join(", ")}]` } };
+}
+
+/** The current actions of initiative `i` (read from the API) as presets for the revision's form. */
+async function presetsOf(i, initiativesAddress) {
+  const handles = await memberHandles().catch(() => new Map());
+  const contractOf = (key) => (key === "initiatives" ? initiativesAddress : state.config?.[key]);
+  return i.actions.map((a) => presetOf(a, BigInt(a.value_wei), contractOf, handles));
 }
 
 /** The draft's actions as the relay reads them, members' @handles turned into addresses; throws Error in words. */
@@ -279,23 +410,83 @@ async function actionsOf(rows) {
   return actions;
 }
 
-async function draftForm(address) {
+const WHAT = { draft: "draft", revise: "revision", withdraw: "withdrawal" };
+
+/**
+ * An author's draft, revision (of initiative `i`) or withdrawal (of `i`): signed in the wallet and sent by the relay
+ * for free, else (the relay cannot: walletInstead) sent from the wallet. Returns {tx, relayed} (relayed: the relay's
+ * ticket, null when the wallet sent it), or null once `progress` says why it failed.
+ */
+async function authorAct(kind, address, progress, { i = null, actions = [], text = "" } = {}) {
+  let relayed = null;
+  const tx = await send(progress, async (signer) => {
+    const author = state.wallet.account;
+    const initiative = i ? String(i.id) : "0";
+    let encoded;
+    try {
+      progress.textContent = `Preparing your ${WHAT[kind]}…`;
+      encoded = await fetchJson("/api/relay/initiatives/typed-data", { kind, member: author, initiative, actions, text });
+      const message = encoded.typed_data.message;
+      if (kind === "revise" && String(message.revision) !== String(i.revision)) {
+        throw new Error("The initiative changed since this page read it: reload it and revise the new text.");
+      }
+      progress.textContent = `Sign your ${WHAT[kind]} in your wallet (free: a signature, no transaction)…`;
+      const signature = await state.wallet.signTypedData(encoded.typed_data);
+      relayed = await relayAct({ kind, member: author, initiative, targets: encoded.targets, values: encoded.values,
+        calldatas: encoded.calldatas, text, nonce: message.nonce, deadline: message.deadline, signature }, progress);
+      return { hash: relayed.tx_hash, relayed: true };
+    } catch (error) {
+      if (!walletInstead(error)) throw error;
+      fallingBack(progress, error);
+    }
+    const initiatives = contract(address, signer);
+    if (kind === "withdraw") {
+      return initiatives.withdraw(i.id, { gasLimit: gasLimit(await initiatives.withdraw.estimateGas(i.id)) });
+    }
+    encoded = encoded ?? (await fetchJson("/api/relay/initiatives/actions", { actions }));
+    const args = [encoded.targets, encoded.values.map(BigInt), encoded.calldatas, text];
+    if (kind === "revise") {
+      return initiatives.revise(i.id, ...args, { gasLimit: gasLimit(await initiatives.revise.estimateGas(i.id, ...args)) });
+    }
+    return initiatives.draft(...args, { gasLimit: gasLimit(await initiatives.draft.estimateGas(...args)) });
+  });
+  return tx ? { tx, relayed } : null;
+}
+
+/**
+ * The form to draft an initiative, or (`revising`: {i, progress, done, cancel}) to revise initiative i, filled with its
+ * current title, text and actions and saying what a revision does to its supporters' signatures.
+ */
+async function draftForm(address, revising = null) {
   const kinds = state.vocabulary?.action_kinds ?? { pay: ["recipient", "eth"] };
   const settings = state.vocabulary?.settings ?? {};
+  const i = revising?.i;
   const preview = h("div", { id: "draft-preview", class: "preview" });
   const actionList = h("div", { id: "draft-actions" });
   let count = 0;
-  const addAction = () => actionList.append(actionRow(count++, kinds, settings, (row) => row.remove()));
-  addAction();
+  const addAction = (preset) => actionList.append(actionRow(count++, kinds, settings, (row) => row.remove(), preset));
+  if (i) for (const preset of await presetsOf(i, address)) addAction(preset);
+  if (!count) addAction();
+  const supporters = i ? i.supporters.length : 0;
   const form = h("form", { id: "draft-form" },
-    h("label", { class: "block" }, "Title ", h("input", { name: "title", id: "draft-title", required: true, maxlength: 200 })),
+    h("label", { class: "block" }, "Title ",
+      h("input", { name: "title", id: "draft-title", required: true, maxlength: 200, value: i ? i.title : null })),
     h("label", { class: "block" }, "Why (Markdown) ", h("textarea", { name: "text", id: "draft-text", rows: 6 })),
     h("h3", {}, "What the commons would do"), actionList,
-    h("button", { type: "button", id: "draft-add-action", class: "link", onclick: addAction }, "Add another action"),
-    h("p", {}, h("button", { type: "submit" }, "Draft it")));
-  const progress = h("p", { class: "muted", id: "draft-progress", "aria-live": "polite" });
+    h("button", { type: "button", id: "draft-add-action", class: "link", onclick: () => addAction() }, "Add another action"),
+    i ? h("p", { id: "revise-warning" }, supporters
+      ? `Sending a revision restarts its time, and the signatures of its ${supporters === 1 ? "supporter" : `${supporters} supporters`} ` +
+        "stop counting: each must read the new text and sign again."
+      : "Sending a revision restarts its time; anyone who supports it from now on signs the new text.") : null,
+    h("p", {}, h("button", { type: "submit" }, i ? "Send the revision" : "Draft it"),
+      i ? " " : null,
+      i ? h("button", { type: "button", id: "revise-cancel", class: "link", onclick: revising.cancel }, "Keep it as it is") : null));
+  if (i) form.text.value = proposalBody(i.description).replace(/^\n+/, "");
+  const progress = revising?.progress ?? h("p", { class: "muted", id: "draft-progress", "aria-live": "polite" });
   const description = () => `# ${form.title.value.trim()}\n\n${form.text.value}`;
-  form.oninput = () => preview.replaceChildren(h("h3", {}, form.title.value), renderMarkdown(form.text.value));
+  const showPreview = () => preview.replaceChildren(h("h3", {}, form.title.value), renderMarkdown(form.text.value));
+  form.oninput = showPreview;
+  if (i) showPreview();
   form.onsubmit = async (event) => {
     event.preventDefault();
     let actions;
@@ -305,55 +496,119 @@ async function draftForm(address) {
       progress.textContent = error instanceof SyntaxError ? `The arguments are not a JSON list: ${error.message}` : error.message;
       return;
     }
-    let relayed = null;
-    const tx = await send(progress, async (signer) => {
-      const author = state.wallet.account;
-      const text = description();
-      let encoded;
-      try {
-        progress.textContent = "Preparing your draft…";
-        encoded = await fetchJson("/api/relay/initiatives/typed-data", { kind: "draft", member: author, actions, text });
-        progress.textContent = "Sign your draft in your wallet (free: a signature, no transaction)…";
-        const signature = await state.wallet.signTypedData(encoded.typed_data);
-        const message = encoded.typed_data.message;
-        relayed = await relayAct({ kind: "draft", member: author, targets: encoded.targets, values: encoded.values,
-          calldatas: encoded.calldatas, text, nonce: message.nonce, deadline: message.deadline, signature }, progress);
-        return { hash: relayed.tx_hash, relayed: true };
-      } catch (error) {
-        if (!walletInstead(error)) throw error;
-        fallingBack(progress, error);
-      }
-      encoded = encoded ?? (await fetchJson("/api/relay/initiatives/actions", { actions }));
-      const initiatives = contract(address, signer);
-      const args = [encoded.targets, encoded.values.map(BigInt), encoded.calldatas, text];
-      return initiatives.draft(...args, { gasLimit: gasLimit(await initiatives.draft.estimateGas(...args)) });
-    });
-    if (!tx) return;
+    const done = await authorAct(i ? "revise" : "draft", address, progress, { i, actions, text: description() });
+    if (!done) return;
+    const { tx, relayed } = done;
+    progress.dataset.relayed = relayed ? "yes" : "no";
+    if (i) {
+      await revising.done(tx, relayed, supporters);
+      return;
+    }
     progress.replaceChildren(relayed ? `Drafted for free by the relay as ` : "Drafted",
       relayed ? h("a", { href: `#/ideas/${relayed.initiative}`, id: "draft-link" }, `initiative ${relayed.initiative}`) : "",
       ". Other members can support it now.");
     progress.dataset.done = tx.hash;
-    progress.dataset.relayed = relayed ? "yes" : "no";
   };
+  if (i) {
+    return h("section", { class: "draft", id: "revise-form" }, h("h2", {}, `Revise initiative ${i.id}`),
+      h("p", { class: "muted" }, "Revising is free: you sign, and the commons' relay sends it (a few times a day per member)."),
+      form, h("h3", {}, "Preview"), preview);
+  }
   return h("section", { class: "draft" }, h("h2", {}, "Draft an initiative"),
     h("p", { class: "muted" }, "Any member can raise something. Once enough members support it, anyone can put it to a vote. ",
       "Drafting and supporting are free: you sign, and the commons' relay sends it (a few times a day per member)."),
     form, h("h3", {}, "Preview"), preview, progress);
 }
 
+/** Show initiative `id` again in place of `section` once the public record shows `check`, keeping `progress`. */
+async function refresh(section, id, progress, check) {
+  progress.textContent = "Done on-chain; waiting for the public record to show it…";
+  try {
+    await waitUntil(async () => check(await fetchJson(`/api/initiatives/${id}`)));
+    const fresh = await ideaPage(id);
+    fresh.querySelector("#initiative-progress").replaceWith(progress);
+    section.replaceWith(fresh);
+    return true;
+  } catch (error) {
+    progress.textContent = error.message;
+    return false;
+  }
+}
+
+async function withdrawSupport(i, address, progress, section) {
+  const tx = await send(progress, async (signer) => {
+    const initiatives = contract(address, signer);
+    return initiatives.withdrawSupport(i.id, { gasLimit: gasLimit(await initiatives.withdrawSupport.estimateGas(i.id)) });
+  });
+  if (!tx) return;
+  const me = state.wallet.account;
+  if (!(await refresh(section, i.id, progress, (now) => !now.supporters.some((s) => s.address === me)))) return;
+  progress.textContent = "Your support is withdrawn: your signature no longer counts. You may support it again later.";
+  progress.dataset.done = tx.hash;
+}
+
+async function withdrawInitiative(i, address, progress, section) {
+  const done = await authorAct("withdraw", address, progress, { i });
+  if (!done) return;
+  if (!(await refresh(section, i.id, progress, (now) => now.status === "withdrawn"))) return;
+  progress.textContent = done.relayed ? "Withdrawn (sent for free by the relay). It can never be put to a vote." : "Withdrawn. It can never be put to a vote.";
+  progress.dataset.done = done.tx.hash;
+  progress.dataset.relayed = done.relayed ? "yes" : "no";
+}
+
+/** The author's choices on an open initiative: Revise (the form below) and Withdraw (after a confirmation). */
+function authorButtons(i, address, progress, slot, section) {
+  const revise = async () => {
+    const form = await draftForm(address, {
+      i, progress,
+      cancel: () => slot.replaceChildren(),
+      done: async (tx, relayed, supporters) => {
+        if (!(await refresh(section, i.id, progress, (now) => now.revision > i.revision))) return;
+        progress.textContent = `Revised (revision ${i.revision + 1})${relayed ? ", sent for free by the relay" : ""}. ` +
+          (supporters ? `The ${supporters === 1 ? "member who supported" : `${supporters} members who supported`} it must sign again for their support to count.` : "");
+        progress.dataset.done = tx.hash;
+      },
+    });
+    slot.replaceChildren(form);
+    form.querySelector("#draft-title").focus();
+  };
+  const withdraw = () => slot.replaceChildren(h("div", { id: "withdraw-confirm", class: "card" },
+    h("p", {}, `Withdraw “${i.title}”? This cannot be undone: it can never be put to a vote, and `,
+      i.supporters.length ? "its supporters' signatures stop counting. " : "nobody can support it any more. ",
+      "It is free: you sign, and the commons' relay sends it."),
+    h("button", { type: "button", id: "withdraw-confirm-button", onclick: () => { slot.replaceChildren(); withdrawInitiative(i, address, progress, section); } },
+      "Yes, withdraw it"), " ",
+    h("button", { type: "button", class: "link", onclick: () => slot.replaceChildren() }, "Keep it")));
+  return [
+    h("button", { type: "button", id: "revise-button", onclick: revise }, "Revise"),
+    h("button", { type: "button", id: "withdraw-button", onclick: withdraw }, "Withdraw"),
+  ];
+}
+
 async function ideaPage(id) {
   const i = await fetchJson(`/api/initiatives/${encodeURIComponent(id)}`);
   const { contract: address } = await api_initiatives({ limit: 1 });
   const progress = h("p", { class: "muted", id: "initiative-progress", "aria-live": "polite" });
+  const slot = h("div", { id: "initiative-form" });
   const buttons = [];
   const open = i.status === "open" || i.status === "revised";
+  const me = state.wallet?.account;
+  const isAuthor = Boolean(me) && me === i.author;
+  const supports = Boolean(me) && i.supporters.some((s) => s.address === me);
+  // Made before its buttons' handlers run, which show the initiative again in its place.
+  const section = h("section", { "data-account": me ?? "" });
   if (open && address) {
-    buttons.push(h("button", { type: "button", id: "support-button", onclick: () => support(i, address, progress) }, "Support"));
+    if (isAuthor) buttons.push(...authorButtons(i, address, progress, slot, section));
+    else if (supports) {
+      buttons.push(h("button", { type: "button", id: "withdraw-support-button", onclick: () => withdrawSupport(i, address, progress, section) },
+        "Withdraw my support"),
+      h("span", { class: "muted" }, " A transaction from your wallet: you pay its fee (the relay cannot send this one for you)."));
+    } else buttons.push(h("button", { type: "button", id: "support-button", onclick: () => support(i, address, progress) }, "Support"));
     if (i.threshold_met) {
       buttons.push(h("button", { type: "button", id: "submit-button", onclick: () => putToVote(i, address, progress) }, "Put it to a vote"));
     }
   }
-  return h("section", { "data-account": state.wallet?.account ?? "" },
+  section.append(
     h("h1", {}, i.title),
     h("p", { class: "muted" }, `Initiative ${i.id} by ${who(i.author, i.author_handle)} · `,
       i.proposal_number ? h("a", { href: `#/proposal/${i.proposal_number}` }, `proposed as #${i.proposal_number}`) : i.status_words,
@@ -363,7 +618,8 @@ async function ideaPage(id) {
     h("h2", {}, "What the commons would do"),
     h("ul", {}, i.actions.map((a) => h("li", {}, a.in_words))),
     renderMarkdown(proposalBody(i.description)),
-    h("div", { class: "actions" }, buttons), progress);
+    h("div", { class: "actions" }, buttons), slot, progress);
+  return section;
 }
 
 export async function ideasPage(arg) {
