@@ -206,9 +206,13 @@ def untrack_token(addresses: Addresses, token: str) -> Action:
 
 
 def _typed(abi_type: str, value: object) -> object:
-    """A JSON argument as eth-abi wants it: '0x…' hex for bytes and bytesN (exactly N bytes), lists element by element."""
+    """A JSON argument as eth-abi wants it: '0x…' hex for bytes and bytesN (exactly N bytes), a whole number for
+    (u)intN also as its decimal digits in a string (a browser's JSON rounds numbers beyond 2^53), lists element by
+    element."""
     if abi_type.endswith("]") and isinstance(value, list):
         return [_typed(abi_type[: abi_type.rindex("[")], v) for v in value]
+    if abi_type.startswith(("uint", "int")) and isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
+        return int(value)
     if abi_type.startswith("bytes") and isinstance(value, str):
         if not re.fullmatch(r"0x([0-9a-fA-F]{2})*", value):
             raise ValueError(f"{value!r} is not 0x-prefixed hex for {abi_type}")

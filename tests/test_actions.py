@@ -54,6 +54,16 @@ def test_setting_change_reads_back_in_words(name, value, words):
     assert act.describe(action, ADDRESSES) == words
 
 
+def test_a_whole_number_argument_may_come_as_decimal_digits_and_stays_exact():
+    """The page sends numbers beyond 2^53 as strings, which JSON in a browser would round."""
+    exact = 10**21 + 1
+    by_string = act.contract_call(ANA, "transfer(address,uint256)", [ANA, str(exact)])
+    assert by_string == act.contract_call(ANA, "transfer(address,uint256)", [ANA, exact])
+    assert int.from_bytes(by_string.calldata[-32:]) == exact
+    with pytest.raises(InvalidInput, match="do not fit"):
+        act.contract_call(ANA, "transfer(address,uint256)", [ANA, "1e21"])
+
+
 def test_contract_call_encodes_its_arguments():
     action = act.contract_call(ANA, "transfer(address, uint256)", [ADDRESSES.membership, 5], value=7)
     assert action.calldata[:4].hex() == "a9059cbb"

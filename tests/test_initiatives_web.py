@@ -163,6 +163,26 @@ def test_a_draft_to_track_a_token_and_change_the_support_share_says_what_each_fi
     assert author.errors == []
 
 
+def test_a_contract_call_drafted_on_the_page_keeps_a_number_beyond_2_53_exact(wallet_tab, server, commons, founders, w3, relayer):
+    exact = 10**21 + 1  # 1000.000000000000000001 of an 18-decimal token: JSON.parse alone would send 10**21
+    author = wallet_tab(founders[2], "#/ideas")
+    author.wait_for_selector("#draft-form")
+    author.fill("#draft-title", "Send the exact amount")
+    author.fill("#draft-text", "Not a wei more or less.")
+    author.select_option("#draft-action-0-kind", "call")
+    author.fill("#draft-action-0-target", SOMEONE)
+    author.fill("#draft-action-0-signature", "transfer(address,uint256)")
+    author.fill("#draft-action-0-args", f'["{SOMEONE}", {exact}')  # the closing bracket forgotten: refused in words
+    author.click("#draft-form button[type=submit]")
+    author.wait_for_selector("#draft-progress:has-text('Action 1: the arguments must be a JSON list')")
+    author.fill("#draft-action-0-args", f'["{SOMEONE}", {exact}]')
+    author.click("#draft-form button[type=submit]")
+    author.wait_for_selector("#draft-progress:has-text('Drafted')")
+    view = Initiatives(commons).initiative(Initiatives(commons).count())
+    assert view.actions == [act.contract_call(SOMEONE, "transfer(address,uint256)", [SOMEONE, exact])]
+    assert author.errors == []
+
+
 def drafted(commons, author, proposal, text) -> int:
     """An initiative drafted by `author` from the library (the page's own drafting is tested above)."""
     initiatives = Initiatives(commons)

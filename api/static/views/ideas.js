@@ -389,6 +389,26 @@ async function presetsOf(i, initiativesAddress) {
   return i.actions.map((a) => presetOf(a, BigInt(a.value_wei), contractOf, handles));
 }
 
+/**
+ * A call's arguments typed as a JSON list; a whole number beyond 2^53 is kept exact, as its decimal digits in a string
+ * (the API reads those as numbers), where plain JSON.parse would round it. Throws Error in words.
+ */
+function argumentsOf(text, n) {
+  let parsed;
+  try {
+    parsed = JSON.parse(text, (key, value, context) => {
+      if (typeof value !== "number" || Number.isSafeInteger(value) || !Number.isInteger(value)) return value;
+      if (context?.source !== undefined) return context.source;
+      throw new Error(`Action ${n + 1}: write ${value.toLocaleString("en")} in quotes, so that it is sent exactly.`);
+    });
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    throw new Error(`Action ${n + 1}: the arguments must be a JSON list, e.g. ["0xAbc…", "1000"].`);
+  }
+  if (!Array.isArray(parsed)) throw new Error(`Action ${n + 1}: the arguments must be a JSON list, e.g. ["0xAbc…", "1000"].`);
+  return parsed;
+}
+
 /** The draft's actions as the relay reads them, members' @handles turned into addresses; throws Error in words. */
 async function actionsOf(rows) {
   const actions = [];
@@ -401,7 +421,7 @@ async function actionsOf(rows) {
         if (!address) throw new Error(`Action ${n + 1}: ${value} is neither a member's handle nor an address.`);
         value = address;
       }
-      if (input.name === "args") value = value ? JSON.parse(value) : [];
+      if (input.name === "args") value = value ? argumentsOf(value, n) : [];
       if (input.name === "value_eth" && !value) value = "0";
       action[input.name] = value;
     }
