@@ -1,6 +1,10 @@
 """Sending events: due deliveries are claimed one by one (a conditional UPDATE, so one process sends each), signed,
 POSTed to the pinned address, and logged; failures are retried with back-off for about three days, 410 Gone disables
-the endpoint, and a delivery can be replayed with its original id. The worker thread runs this in each API process."""
+the endpoint, and a delivery can be replayed with its original id. The worker thread runs this in each API process.
+
+Delivery is at least once: each attempt is counted and logged before its request leaves, so a process killed mid-send
+(or before it records the answer) leaves the attempt in the log, and the delivery to another process once its claim
+expires, which sends it again with the same webhook-id (receivers deduplicate by it)."""
 
 import logging
 import os
@@ -25,6 +29,10 @@ log = logging.getLogger("commons.hooks")
 RETRY_DELAYS = (5, 300, 1800, 7200, 18000, 36000, 36000, 86400, 86400)
 CLAIM_SECONDS = 60.0  # longer than a POST may take; a process that dies mid-send leaves the delivery to another
 USER_AGENT = "CommonsLedger-Webhooks/1"
+# The delivery log's words for an attempt whose answer is not recorded: while it is under way, and once its process lost
+# the claim without recording an answer (it was killed, or outlived its claim); the endpoint may have received it.
+IN_FLIGHT = "no answer yet: the request is under way"
+INTERRUPTED = "no answer recorded: the process sending it stopped before the endpoint answered (it may have received it)"
 
 
 def process_name() -> str:
@@ -64,7 +72,7 @@ def claim_due(engine: Engine, process: str, now: float, limit: int = 20) -> list
                     DELIVERIES.c.status == "pending",
                     free,
                 )
-                .values(claimed_by=process, claimed_until=now + CLAIM_SECONDS)
+                .values(claimed_by=process[:64], claimed_until=now + CLAIM_SECONDS)
             ).rowcount
         if won:
             claimed.append((event_id, endpoint_id))
@@ -72,7 +80,8 @@ def claim_due(engine: Engine, process: str, now: float, limit: int = 20) -> list
 
 
 def send_one(engine: Engine, sender: Sender, event_id: str, endpoint_id: int) -> str:
-    """Attempt one claimed delivery and record it; the delivery's new status."""
+    """Attempt one claimed delivery and record it; the delivery's new status, or "lost" when this process no longer
+    holds the claim (it expired: another process sends the event, or already has)."""
     with engine.connect() as conn:
         event = conn.execute(sa.select(EVENTS).where(EVENTS.c.id == event_id)).first()
         endpoint = conn.execute(sa.select(ENDPOINTS).where(ENDPOINTS.c.id == endpoint_id)).first()
@@ -83,6 +92,10 @@ def send_one(engine: Engine, sender: Sender, event_id: str, endpoint_id: int) ->
         return _finish(
             engine, sender, event_id, endpoint_id, "disabled", attempts or 0, None, "the endpoint was removed or disabled", 0.0
         )
+    begun = _begin_attempt(engine, sender.process, event_id, endpoint_id)
+    if begun is None:
+        return "lost"
+    attempt_id, attempts = begun
     started = time.time()
     status_code, error = None, None
     body = event.body.encode()
@@ -102,14 +115,45 @@ def send_one(engine: Engine, sender: Sender, event_id: str, endpoint_id: int) ->
     except Exception as exc:  # no answer: a refusal, a timeout, a broken connection, a TLS failure (logged below)
         error = f"no answer: {type(exc).__name__}: {exc}"[:300]  # names no path: an endpoint's path may hold its token
     seconds = time.time() - started
-    attempts = (attempts or 0) + 1
     if status_code is not None and 200 <= status_code < 300:
         status = "delivered"
     elif status_code == 410:
         status = "disabled"
     else:
         status = "pending" if attempts <= len(RETRY_DELAYS) else "failed"
-    return _finish(engine, sender, event_id, endpoint_id, status, attempts, status_code, error, seconds)
+    return _finish(engine, sender, event_id, endpoint_id, status, attempts, status_code, error, seconds, attempt_id)
+
+
+def _begin_attempt(engine: Engine, process: str, event_id: str, endpoint_id: int) -> tuple[int, int] | None:
+    """(attempt log row, attempts so far including this one) for an attempt about to be sent, or None when `process`
+    no longer holds the claim. In one transaction: the claim is checked and renewed for CLAIM_SECONDS (a process slowed
+    past its claim, e.g. by earlier endpoints of its batch, must not send what another process claimed since), the
+    attempt is counted, and logged as IN_FLIGHT before the request leaves, so an attempt whose process dies before the
+    answer is recorded stays in the log (as INTERRUPTED once another process holds the delivery)."""
+    now = time.time()
+    delivery = DELIVERIES.c.event_id == event_id, DELIVERIES.c.endpoint_id == endpoint_id
+    with engine.begin() as conn:
+        held = DELIVERIES.c.claimed_by == process[:64], DELIVERIES.c.claimed_until >= now, DELIVERIES.c.status == "pending"
+        renewed = conn.execute(
+            sa.update(DELIVERIES)
+            .where(*delivery, *held)
+            .values(claimed_until=now + CLAIM_SECONDS, attempts=DELIVERIES.c.attempts + 1)
+        ).rowcount
+        if not renewed:
+            return None
+        # Another process's attempt still in flight lost its claim: it stopped (or outlived its claim) unanswered.
+        conn.execute(
+            sa.update(ATTEMPTS)
+            .where(ATTEMPTS.c.event_id == event_id, ATTEMPTS.c.endpoint_id == endpoint_id, ATTEMPTS.c.error == IN_FLIGHT)
+            .values(error=INTERRUPTED)
+        )
+        attempts = conn.execute(sa.select(DELIVERIES.c.attempts).where(*delivery)).scalar_one()
+        attempt_id = conn.execute(
+            sa.insert(ATTEMPTS)
+            .values(event_id=event_id, endpoint_id=endpoint_id, at=now, error=IN_FLIGHT, seconds=0.0, process=process[:64])
+            .returning(ATTEMPTS.c.id)
+        ).scalar_one()
+    return attempt_id, attempts
 
 
 def _finish(
@@ -122,7 +166,10 @@ def _finish(
     status_code: int | None,
     error: str | None,
     seconds: float,
+    attempt_id: int | None = None,
 ) -> str:
+    """Record an attempt's outcome: its log row (`attempt_id`, begun by _begin_attempt, or a new row) and, while this
+    process still holds the claim, the delivery's status; the status, or "lost" (another process's record stands)."""
     now = time.time()
     values: dict = {"status": status, "attempts": attempts, "claimed_by": None, "claimed_until": None}
     if status == "delivered":
@@ -130,12 +177,21 @@ def _finish(
     if status == "pending":
         values["next_attempt_at"] = now + RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
     with engine.begin() as conn:
-        conn.execute(
+        if attempt_id is not None:  # what the endpoint answered is logged even if the claim was lost meanwhile
+            conn.execute(
+                sa.update(ATTEMPTS)
+                .where(ATTEMPTS.c.id == attempt_id)
+                .values(status_code=status_code, error=error, seconds=seconds)
+            )
+        mine = DELIVERIES.c.claimed_by == sender.process[:64] if attempt_id is not None else sa.true()
+        recorded = conn.execute(
             sa.update(DELIVERIES)
-            .where(DELIVERIES.c.event_id == event_id, DELIVERIES.c.endpoint_id == endpoint_id)
+            .where(DELIVERIES.c.event_id == event_id, DELIVERIES.c.endpoint_id == endpoint_id, mine)
             .values(**values)
-        )
-        if status_code is not None or error is not None:
+        ).rowcount
+        if not recorded:
+            return "lost"
+        if attempt_id is None and (status_code is not None or error is not None):
             conn.execute(
                 sa.insert(ATTEMPTS).values(
                     event_id=event_id,

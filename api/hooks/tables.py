@@ -51,7 +51,8 @@ class HookDelivery(SQLModel, table=True):
 
 
 class HookAttempt(SQLModel, table=True):
-    """The delivery log: every attempt with what the endpoint answered (or why it could not be called)."""
+    """The delivery log: every attempt with what the endpoint answered (or why it could not be called; while no answer is
+    recorded, delivery.IN_FLIGHT, or delivery.INTERRUPTED once its process lost the claim)."""
 
     __tablename__ = "hook_attempt"
     __table_args__ = (sa.Index("ix_hook_attempt_event", "event_id", "endpoint_id"),)
