@@ -2,6 +2,7 @@
 session (on the server at 127.0.0.1:5432), a fresh SQLite file per test, a small governance history,
 and a way to compare two caches row by row."""
 
+import json
 import uuid
 
 import pytest
@@ -13,6 +14,7 @@ from api.db import make_engine, migrate
 from api.indexing import build_indexer
 from governance import actions as act
 from governance.client import Commons
+from governance.decision_log import canonical_json, entry_hash
 from governance.indexer import Indexer
 from governance.manifest import Manifest
 from tests.helpers import pass_proposal, propose, test_key_signer, to_voting, vote
@@ -114,3 +116,18 @@ def make_history(commons: Commons, stewards: list, members: list) -> dict:
     commons.submit(commons.plan_delegate(members[4].address), members[3])
     commons.submit(commons.plan_resign(), members[5])
     return ids
+
+
+def forge_entry(database_url: str, kind: str, change: dict, newest: bool = True) -> None:
+    """Change the data of the newest (else the oldest) `kind` entry of the cache at `database_url` and recompute its
+    hash, as a forger who knows how entries are hashed would: only the chain can tell."""
+    order = "DESC" if newest else "ASC"
+    with make_engine(database_url).begin() as conn:
+        query = f"SELECT * FROM decision_entry WHERE kind = :kind ORDER BY seq {order} LIMIT 1"
+        row = conn.execute(sa.text(query), {"kind": kind}).mappings().one()
+        data = json.loads(row["data"]) | change
+        body = {k: v for k, v in row.items() if k != "hash"} | {"data": data}
+        conn.execute(
+            sa.text("UPDATE decision_entry SET data = :data, hash = :hash WHERE seq = :seq"),
+            {"data": canonical_json(data), "hash": entry_hash(body), "seq": row["seq"]},
+        )

@@ -1,6 +1,5 @@
 """The audit: a clean cache passes; a tampered row and a forged decision-log entry are found; the CLI exits 1."""
 
-import json
 import subprocess
 import sys
 
@@ -10,9 +9,8 @@ import sqlalchemy as sa
 from api.audit_source import CacheSource
 from api.db import make_engine
 from governance.audit import audit
-from governance.decision_log import entry_hash
 from governance.manifest import save
-from tests.cache_support import indexer_for, make_history
+from tests.cache_support import forge_entry, indexer_for, make_history
 from tests.helpers import SETTINGS, act, advance, pass_proposal, propose, send
 
 
@@ -47,32 +45,7 @@ def test_audit_finds_a_tampered_tally(commons, anvil_url, audited):
 
 
 def test_audit_finds_a_forged_entry_even_with_its_hash_recomputed(commons, anvil_url, audited):
-    with make_engine(audited).begin() as conn:
-        row = (
-            conn.execute(sa.text("SELECT * FROM decision_entry WHERE kind = 'MemberAdmitted' ORDER BY seq DESC LIMIT 1"))
-            .mappings()
-            .first()
-        )
-        data = json.loads(row["data"]) | {"handle": "impostor"}
-        body = {
-            k: row[k]
-            for k in (
-                "seq",
-                "block_number",
-                "block_hash",
-                "tx_hash",
-                "log_index",
-                "timestamp",
-                "contract",
-                "kind",
-                "subject",
-                "prev_hash",
-            )
-        } | {"data": data}
-        conn.execute(
-            sa.text("UPDATE decision_entry SET data = :data, hash = :hash WHERE seq = :seq"),
-            {"data": json.dumps(data, sort_keys=True, separators=(",", ":")), "hash": entry_hash(body), "seq": row["seq"]},
-        )
+    forge_entry(audited, "MemberAdmitted", {"handle": "impostor"})
     areas = {f.area for f in run_audit(commons, anvil_url, audited).findings}
     assert {"hash chain", "decision log"} <= areas
 
