@@ -28,10 +28,11 @@ print("done", flush=True)
 """
 
 
-def run_worker(manifest_path, rpc_url: str, database_url: str, kill_after: float | None) -> bool:
-    """Run a backfill in a child process; SIGKILL it `kill_after` seconds into indexing. True if it finished."""
+def run_worker(manifest_path, rpc_url: str, database_url: str, kill_after: float | None, worker: str = WORKER) -> bool:
+    """Run a backfill (the script `worker`) in a child process; SIGKILL it `kill_after` seconds into indexing. True if
+    it finished."""
     child = subprocess.Popen(
-        [sys.executable, "-c", WORKER, str(manifest_path), rpc_url, database_url],
+        [sys.executable, "-c", worker, str(manifest_path), rpc_url, database_url],
         stdout=subprocess.PIPE,
         text=True,
         cwd=os.getcwd(),

@@ -1,16 +1,12 @@
 """The concurrent backfill of settled blocks (several eth_getLogs ranges in flight, batches applied in chain order) killed
 with SIGKILL at random points resumes with nothing lost or doubled, as the one-range-at-a-time backfill does."""
 
-import os
 import random
-import signal
-import subprocess
-import sys
 
 from api.db import make_engine
 from governance.manifest import save
 from tests.cache_support import cache_rows, clean_index, fresh_sqlite
-from tests.test_indexer_crash import long_history  # noqa: F401 (a fixture)
+from tests.test_indexer_crash import long_history, run_worker  # noqa: F401 (a fixture)
 
 # Every block settled (fetched by concurrent ranges), one block per range and a batch per range or two.
 WORKER = """
@@ -31,28 +27,11 @@ print("done", flush=True)
 """
 
 
-def run_worker(manifest_path, rpc_url: str, database_url: str, kill_after: float | None) -> bool:
-    child = subprocess.Popen(
-        [sys.executable, "-c", WORKER, str(manifest_path), rpc_url, database_url],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=os.getcwd(),
-    )
-    assert child.stdout.readline().strip() == "indexing"
-    if kill_after is not None:
-        try:
-            child.wait(kill_after)
-        except subprocess.TimeoutExpired:
-            child.send_signal(signal.SIGKILL)
-    child.wait(120)
-    return child.returncode == 0
-
-
 def test_concurrent_backfill_killed_repeatedly_equals_clean_index(commons, long_history, anvil_url, tmp_path):  # noqa: F811
     url = fresh_sqlite(tmp_path, "killed.db")
     manifest_path = save(commons.manifest, tmp_path / "manifest.json")
     rng = random.Random(11)
-    killed = sum(not run_worker(manifest_path, anvil_url, url, rng.uniform(0.0, 0.5)) for _ in range(5))
-    assert run_worker(manifest_path, anvil_url, url, None)
+    killed = sum(not run_worker(manifest_path, anvil_url, url, rng.uniform(0.0, 0.5), WORKER) for _ in range(5))
+    assert run_worker(manifest_path, anvil_url, url, None, WORKER)
     assert killed >= 1, "no kill landed before the backfill finished; the test proved nothing"
     assert cache_rows(make_engine(url)) == clean_index(commons.manifest, anvil_url, tmp_path)
