@@ -11,7 +11,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tests.helpers import free_port
+from tests.helpers import act, free_port, propose, to_voting, vote
 
 
 @dataclass
@@ -117,3 +117,12 @@ def start_api_process(database_url: str, signing_key: str, log_path) -> subproce
     process, port = spawn_api_process(database_url, signing_key, log_path)
     wait_serving(process, port)
     return process
+
+
+def burst(commons, stewards, founders) -> None:
+    """Fifteen events to deliver: three proposals, each voted on by four members."""
+    for n in range(3):
+        pid = propose(commons, stewards[n % 2], [act.pay(founders[3].address, n + 1)], f"Burst {n}")
+        to_voting(commons, pid)
+        for member in founders[:4]:
+            vote(commons, member, pid, "for", f"yes {n}")

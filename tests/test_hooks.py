@@ -23,6 +23,7 @@ from api.hooks.targets import TargetRefused, check_target
 from governance.config import get_settings
 from tests.cache_support import _empty_postgres, fresh_sqlite, indexer_for
 from tests.helpers import act, free_port, propose, to_voting, vote
+from tests.hook_support import burst
 
 LOOPBACK = (ipaddress.ip_network("127.0.0.1/32"),)
 KEY = Ed25519PrivateKey.generate()
@@ -199,11 +200,7 @@ def test_three_api_processes_deliver_each_event_once(commons, stewards, founders
     indexer = indexer_for(commons.manifest, anvil_url, pg_database)
     indexer.sync()
     add_endpoint(engine, receiver.url, "*", LOOPBACK)
-    for n in range(3):
-        pid = propose(commons, stewards[n % 2], [act.pay(founders[3].address, n + 1)], f"Burst {n}")
-        to_voting(commons, pid)
-        for member in founders[:4]:
-            vote(commons, member, pid, "for", f"yes {n}")
+    burst(commons, stewards, founders)
     indexer.sync()
     env = {
         **os.environ,

@@ -17,8 +17,8 @@ from api.hooks.outbox import sync_outbox
 from api.hooks.signing import key_text, public_key_text, verify
 from api.hooks.tables import DELIVERIES
 from tests.cache_support import fresh_sqlite, indexer_for
-from tests.helpers import act, propose, to_voting, vote
-from tests.hook_support import spawn_api_process, start_api_process, wait_serving
+from tests.helpers import act, propose
+from tests.hook_support import burst, spawn_api_process, start_api_process, wait_serving
 
 LOOPBACK = (ipaddress.ip_network("127.0.0.1/32"),)
 KEY = Ed25519PrivateKey.generate()
@@ -132,11 +132,7 @@ def test_three_api_processes_on_one_sqlite_file_deliver_each_event_once(
     indexer = indexer_for(commons.manifest, anvil_url, url)
     indexer.sync()
     add_endpoint(engine, receiver.url, "*", LOOPBACK)
-    for n in range(3):
-        pid = propose(commons, stewards[n % 2], [act.pay(founders[3].address, n + 1)], f"Burst {n}")
-        to_voting(commons, pid)
-        for member in founders[:4]:
-            vote(commons, member, pid, "for", f"yes {n}")
+    burst(commons, stewards, founders)
     indexer.sync()
     sync_outbox(engine)
     assert [s for s, _, _ in deliveries(engine).values()] == ["pending"] * 15  # 3 proposals and 12 votes
