@@ -17,25 +17,12 @@ from api.cache.queries import LogFilter
 from api.deps import MAX_PAGE, ApiError, answers, connection, indexed_cursor, parse_address
 from api.exports import csv_chunks, line_chunks
 from api.notify.words import Names, entry_words
-from api.schemas import DecisionPagePublic
+from api.schemas import DecisionEntryPublic, DecisionPagePublic
 from governance.decision_log import canonical_json
 from governance.vocabulary import GOVERNANCE_EVENTS
 
 router = APIRouter(prefix="/api/decisions", tags=["decision log"])
-CSV_COLUMNS = [
-    "seq",
-    "block_number",
-    "block_hash",
-    "tx_hash",
-    "log_index",
-    "timestamp",
-    "contract",
-    "kind",
-    "subject",
-    "data",
-    "prev_hash",
-    "hash",
-]
+CSV_COLUMNS = list(DecisionEntryPublic.model_fields)  # the hashed columns, then `hash`
 # After the hashed columns, the entry in words (as the page, the feeds and the webhooks say it): not hashed.
 WORDS_COLUMN = "in_words"
 MAX_SUBJECTS = 20
